@@ -1,0 +1,1 @@
+"""The local stack: DynamoDB Local, the durable-execution emulator, our Lambda gateway."""

@@ -1,0 +1,219 @@
+"""Gateway to the Lambda durable-execution APIs (and Invoke). Nothing else imports boto3 for Lambda.
+
+Every call goes through `_call`, which maps botocore errors onto domain
+exceptions. Execution ARNs and callback ids are opaque strings.
+
+Closed callbacks: AWS answers `CallbackTimeoutException` (400); the local
+emulator answers `ResourceNotFoundException` (404, and its body's `Type` is
+not read by botocore, so the code may be just "404"). Both mean "closed".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+
+from dashboard.aws import aws_client, aws_endpoint_label
+
+logger = logging.getLogger(__name__)
+
+THROTTLING_CODES = {"TooManyRequestsException", "ThrottlingException", "Throttling", "429"}
+NOT_FOUND_CODES = {"ResourceNotFoundException", "404"}
+CALLBACK_CLOSED_CODES = {"CallbackTimeoutException"} | NOT_FOUND_CODES
+
+
+class DurableApiError(Exception):
+    """A durable-execution API call failed."""
+
+    def __init__(self, message: str, *, code: str = "", operation: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.operation = operation
+
+
+class DurableApiUnavailable(DurableApiError):
+    """The Lambda endpoint could not be reached or answered 5xx (transient)."""
+
+
+class Throttled(DurableApiError):
+    """TooManyRequestsException: slow down and try again later (transient)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class CallbackClosed(DurableApiError):
+    """The callback is no longer open (timed out, already answered, or unknown)."""
+
+
+class ExecutionNotFound(DurableApiError):
+    """The execution does not exist (or its history has expired)."""
+
+
+class ExecutionAlreadyFinished(DurableApiError):
+    """The execution is not running any more."""
+
+
+TRANSIENT_ERRORS = (DurableApiUnavailable, Throttled)
+
+
+def _error_code(error: ClientError) -> str:
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return code
+
+
+def _retry_after(error: ClientError) -> float | None:
+    headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    value = headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _translate(error: Exception, operation: str) -> DurableApiError:
+    if isinstance(error, BotoCoreError):
+        return DurableApiUnavailable(
+            f"Lambda endpoint {aws_endpoint_label('lambda')} unreachable: {error}", operation=operation
+        )
+    assert isinstance(error, ClientError)
+    code = _error_code(error)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    message = error.response.get("Error", {}).get("Message") or str(error)
+    if code in THROTTLING_CODES or status == 429:
+        return Throttled(message, code=code, operation=operation, retry_after=_retry_after(error))
+    if status >= 500 or code in {"ServiceException", "ServiceUnavailableException"}:
+        return DurableApiUnavailable(message, code=code, operation=operation)
+    return DurableApiError(message, code=code or str(status), operation=operation)
+
+
+def _lambda():
+    return aws_client("lambda")
+
+
+def _call(operation: str, **kwargs):
+    """Call one Lambda API operation (snake_case name) with domain errors."""
+    method = getattr(_lambda(), operation)
+    try:
+        return method(**kwargs)
+    except (ClientError, BotoCoreError) as error:
+        raise _translate(error, operation) from error
+
+
+# --- starting executions -------------------------------------------------------
+
+
+def execution_start(*, function_name: str, payload: dict, execution_name: str | None = None) -> str:
+    """Start a durable execution with an asynchronous Invoke; return its ARN."""
+    kwargs = {"FunctionName": function_name, "InvocationType": "Event", "Payload": json.dumps(payload).encode()}
+    if execution_name:
+        kwargs["DurableExecutionName"] = execution_name
+    response = _call("invoke", **kwargs)
+    arn = response.get("DurableExecutionArn")
+    if not arn:
+        raise DurableApiError(
+            f"{function_name} is not a durable function: Invoke returned no execution ARN", operation="invoke"
+        )
+    return arn
+
+
+# --- callbacks and stop ----------------------------------------------------------
+
+
+def _callback_call(operation: str, **kwargs):
+    try:
+        return _call(operation, **kwargs)
+    except DurableApiError as error:
+        if error.code in CALLBACK_CLOSED_CODES:
+            raise CallbackClosed(
+                "the callback is no longer open (timed out or already answered)", code=error.code, operation=operation
+            ) from error
+        raise
+
+
+def callback_succeed(*, callback_id: str, result: dict) -> None:
+    _callback_call(
+        "send_durable_execution_callback_success", CallbackId=callback_id, Result=json.dumps(result).encode()
+    )
+
+
+def callback_fail(*, callback_id: str, error_type: str, message: str, data: str | None = None) -> None:
+    error = {"ErrorType": error_type[:256], "ErrorMessage": message[:4096]}
+    if data:
+        error["ErrorData"] = data
+    _callback_call("send_durable_execution_callback_failure", CallbackId=callback_id, Error=error)
+
+
+def callback_heartbeat(*, callback_id: str) -> None:
+    _callback_call("send_durable_execution_callback_heartbeat", CallbackId=callback_id)
+
+
+def execution_stop(*, execution_arn: str, error_type: str, message: str) -> None:
+    try:
+        _call(
+            "stop_durable_execution",
+            DurableExecutionArn=execution_arn,
+            Error={"ErrorType": error_type[:256], "ErrorMessage": message[:4096]},
+        )
+    except DurableApiError as error:
+        if error.code in NOT_FOUND_CODES:
+            raise ExecutionNotFound(
+                "the execution was not found", code=error.code, operation="stop_durable_execution"
+            ) from error
+        if error.code in {"InvalidParameterValueException", "400", "ConflictException"}:
+            raise ExecutionAlreadyFinished(str(error), code=error.code, operation="stop_durable_execution") from error
+        raise
+
+
+# --- reads -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutionDescription:
+    arn: str
+    name: str
+    function_arn: str
+    status: str
+    start: object
+    end: object
+    input_payload: str | None
+    result: str | None
+    error: dict | None
+    version: str | None
+
+
+def execution_describe(*, execution_arn: str) -> ExecutionDescription:
+    try:
+        r = _call("get_durable_execution", DurableExecutionArn=execution_arn)
+    except DurableApiError as error:
+        if error.code in NOT_FOUND_CODES:
+            raise ExecutionNotFound(str(error), code=error.code, operation="get_durable_execution") from error
+        raise
+    return ExecutionDescription(
+        arn=r["DurableExecutionArn"],
+        name=r.get("DurableExecutionName", ""),
+        function_arn=r.get("FunctionArn", ""),
+        status=r.get("Status", ""),
+        start=r.get("StartTimestamp"),
+        end=r.get("EndTimestamp"),
+        input_payload=r.get("InputPayload"),
+        result=r.get("Result"),
+        error=r.get("Error"),
+        version=r.get("Version"),
+    )
+
+
+def lambda_endpoint_ping(*, function_name: str | None = None) -> None:
+    """Raise DurableApiError unless the Lambda endpoint answers a cheap read."""
+    client = aws_client("lambda", max_attempts=1, read_timeout=3)
+    try:
+        client.list_durable_executions_by_function(
+            FunctionName=function_name or settings.ORDER_APPROVAL_FUNCTION, MaxItems=1
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise _translate(error, "list_durable_executions_by_function") from error

@@ -1,0 +1,210 @@
+"""The Django copy of the durable executions the poller keeps in sync.
+
+Pages read only these tables; they never call AWS. Event types, subtypes and
+statuses are open sets: unknown values are stored as they come.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED")
+
+
+class MonitoredFunction(models.Model):
+    """A durable function whose executions the poller lists. Seeded from DURABLE_FUNCTIONS."""
+
+    name = models.CharField(max_length=170)
+    qualifier = models.CharField(max_length=128, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    # Sync state
+    list_watermark = models.DateTimeField(
+        null=True, blank=True, help_text="Newest execution start time seen by the lister."
+    )
+    last_sync_started_at = models.DateTimeField(null=True, blank=True)
+    last_sync_succeeded_at = models.DateTimeField(null=True, blank=True)
+    last_sync_error = models.TextField(blank=True, default="")
+    last_sync_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "qualifier"], name="uniq_function_qualifier")]
+        ordering = ["name", "qualifier"]
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.qualifier}" if self.qualifier else self.name
+
+
+class Execution(models.Model):
+    arn = models.CharField(max_length=2048, unique=True)
+    name = models.CharField(max_length=256, blank=True, default="")
+    function = models.ForeignKey(
+        MonitoredFunction, null=True, blank=True, on_delete=models.SET_NULL, related_name="executions"
+    )
+    function_name = models.CharField(max_length=170, blank=True, default="", db_index=True)
+    function_arn = models.CharField(max_length=2048, blank=True, default="")
+    version = models.CharField(max_length=128, blank=True, default="")
+    status = models.CharField(max_length=32, db_index=True)  # open set
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.BigIntegerField(null=True, blank=True, help_text="Set once the execution has ended.")
+
+    input_raw = models.TextField(blank=True, default="")
+    input = models.JSONField(null=True, blank=True)
+    result_raw = models.TextField(blank=True, default="")
+    result = models.JSONField(null=True, blank=True)
+    error_type = models.CharField(max_length=512, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    error_data = models.TextField(blank=True, default="")
+    error_stack = models.JSONField(null=True, blank=True)
+
+    # History position and completeness
+    last_event_id = models.IntegerField(default=0, help_text="Highest EventId stored.")
+    history_marker = models.TextField(blank=True, default="", help_text="NextMarker to continue the history from.")
+    history_marker_at = models.DateTimeField(null=True, blank=True)
+    history_complete = models.BooleanField(default=False)
+    last_event_at = models.DateTimeField(null=True, blank=True, help_text="Timestamp of the newest event.")
+    last_change_seen_at = models.DateTimeField(null=True, blank=True)
+    history_synced_at = models.DateTimeField(null=True, blank=True)
+
+    # Poll scheduling (priority, not round-robin)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    poll_backoff_seconds = models.IntegerField(default=0)
+
+    # What it is doing now and why it needs attention (computed at sync time)
+    activity = models.JSONField(null=True, blank=True)
+    attention_reasons = models.JSONField(default=list, blank=True)
+    needs_attention = models.BooleanField(default=False, db_index=True)
+    has_failures = models.BooleanField(default=False, db_index=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-started_at", "-id"], name="exec_started_idx"),
+            models.Index(fields=["status", "-started_at"], name="exec_status_started_idx"),
+            models.Index(fields=["function_name", "-started_at"], name="exec_function_started_idx"),
+            models.Index(fields=["needs_attention", "-started_at"], name="exec_attention_started_idx"),
+            models.Index(fields=["-duration_ms", "-id"], name="exec_duration_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.arn
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class HistoryEvent(models.Model):
+    """One history event, stored exactly once per (execution, EventId)."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="events")
+    event_id = models.IntegerField()
+    event_type = models.CharField(max_length=64)  # open set
+    sub_type = models.CharField(max_length=64, blank=True, default="")  # open set
+    operation_id = models.CharField(max_length=256, blank=True, default="")
+    parent_id = models.CharField(max_length=256, blank=True, default="")
+    name = models.CharField(max_length=256, blank=True, default="")
+    timestamp = models.DateTimeField(null=True, blank=True)
+    details = models.JSONField(null=True, blank=True, help_text="The event's *Details structure, as returned.")
+    raw = models.JSONField(help_text="The whole event as the API returned it (timestamps as ISO strings).")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["execution", "event_id"], name="uniq_event_per_execution")]
+        indexes = [models.Index(fields=["execution", "event_type"], name="event_type_idx")]
+        ordering = ["execution", "event_id"]
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} {self.event_type} {self.name}".strip()
+
+
+class Operation(models.Model):
+    """One durable operation, derived from the events that share its operation id."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="operations")
+    operation_id = models.CharField(max_length=256)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    parent_operation_id = models.CharField(max_length=256, blank=True, default="")
+    op_type = models.CharField(max_length=32)  # execution, step, wait, callback, context, chained_invoke, or unknown
+    sub_type = models.CharField(max_length=64, blank=True, default="")
+    name = models.CharField(max_length=256, blank=True, default="")
+    status = models.CharField(max_length=32, blank=True, default="")  # open set
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.IntegerField(default=0)
+    attempt_history = models.JSONField(
+        default=list, blank=True, help_text="[{attempt, started, ended, error, next_delay_seconds}]"
+    )
+    # Secret: used only server-side to answer callbacks; never rendered.
+    callback_id = models.TextField(blank=True, default="")
+    callback_timeout_seconds = models.IntegerField(null=True, blank=True)
+    heartbeat_timeout_seconds = models.IntegerField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    wait_seconds = models.IntegerField(null=True, blank=True)
+    wait_scheduled_end = models.DateTimeField(null=True, blank=True)
+    error_type = models.CharField(max_length=512, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    result_preview = models.TextField(blank=True, default="")
+    result_truncated = models.BooleanField(default=False)
+    result_size = models.IntegerField(null=True, blank=True)
+    first_event_id = models.IntegerField(default=0)
+    last_event_id = models.IntegerField(default=0)
+    depth = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["execution", "operation_id"], name="uniq_operation")]
+        indexes = [models.Index(fields=["execution", "first_event_id"], name="operation_order_idx")]
+        ordering = ["execution", "first_event_id"]
+
+    def __str__(self) -> str:
+        return f"{self.op_type} {self.name or self.operation_id}"
+
+
+class Invocation(models.Model):
+    """One Lambda invocation of the replay cycle (an InvocationCompleted event)."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="invocations")
+    event_id = models.IntegerField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    error_type = models.CharField(max_length=512, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["execution", "event_id"], name="uniq_invocation")]
+        ordering = ["execution", "event_id"]
+
+    def __str__(self) -> str:
+        return f"invocation {self.request_id or self.event_id}"
+
+
+class OperatorAction(models.Model):
+    """Append-only audit of admin actions: who, what, target, reason, outcome, error."""
+
+    FAIL_CALLBACK = "fail_callback"
+    HEARTBEAT = "heartbeat"
+    STOP = "stop_execution"
+    ACTIONS = [(FAIL_CALLBACK, "Fail callback"), (HEARTBEAT, "Heartbeat"), (STOP, "Stop execution")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, choices=ACTIONS)
+    execution = models.ForeignKey(Execution, null=True, on_delete=models.SET_NULL, related_name="actions")
+    execution_arn = models.CharField(max_length=2048)
+    operation_id = models.CharField(max_length=256, blank=True, default="")
+    operation_name = models.CharField(max_length=256, blank=True, default="")
+    reason = models.TextField()
+    outcome = models.CharField(max_length=32)  # succeeded, closed, not_running, failed, rejected
+    error = models.TextField(blank=True, default="")
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.action} {self.outcome}"

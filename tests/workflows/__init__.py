@@ -1,0 +1,1 @@
+"""Durable functions written with the SDK, used only by the tests."""
