@@ -5,6 +5,11 @@ Returns plain dataclasses/dicts and turns botocore errors into domain exceptions
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
@@ -66,3 +71,324 @@ def orders_table_ping() -> None:
         aws_client("dynamodb", max_attempts=1, read_timeout=3).describe_table(TableName=settings.ORDERS_TABLE)
     except (ClientError, BotoCoreError) as error:
         raise OrdersTableUnavailable(str(error)) from error
+
+
+# --- orders: reads -------------------------------------------------------------------
+
+PENDING = "pending_approval"
+DECIDING = "deciding"
+# Attributes that never leave this module: the callback id is a bearer token for the
+# suspended execution, the claim token only identifies one request's claim.
+SECRET_ATTRIBUTES = frozenset({"callbackId", "claimToken"})
+
+_deserializer = TypeDeserializer()
+_serializer = TypeSerializer()
+
+
+class OrderNotFound(Exception):
+    """No order with this id."""
+
+
+class OrderAlreadyDecided(Exception):
+    """The conditional claim lost: the order is no longer pending (or is not ready)."""
+
+    def __init__(self, order: Order | None):
+        self.order = order
+        super().__init__(f"order is {order.status if order else 'gone'}")
+
+
+class ClaimLost(Exception):
+    """A claim-guarded write found the order no longer held by this claim."""
+
+
+def _parse_time(value) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order as the dashboard shows it. Never carries the callback id."""
+
+    order_id: str
+    status: str
+    customer_name: str
+    amount: Decimal | None
+    items: list
+    requested_by: str
+    created_at: datetime | None
+    created_at_raw: str
+    execution_arn: str
+    approval_deadline: datetime | None
+    approval_timeout_seconds: int | None
+    has_callback: bool
+    claimed_by: str
+    claimed_at: datetime | None
+    claim_decision: str
+    decided_by: str
+    decided_at: datetime | None
+    decision_comment: str
+    attributes: dict = field(repr=False)
+
+    @property
+    def items_count(self) -> int:
+        return len(self.items) if isinstance(self.items, list) else 0
+
+
+def _plain(item: dict) -> dict:
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def _order(plain: dict) -> Order:
+    amount = plain.get("amount")
+    items = plain.get("items")
+    return Order(
+        order_id=str(plain.get("orderId", "")),
+        status=str(plain.get("status", "")),
+        customer_name=str(plain.get("customerName") or ""),
+        amount=amount if isinstance(amount, Decimal) else None,
+        items=items if isinstance(items, list) else [],
+        requested_by=str(plain.get("requestedBy") or ""),
+        created_at=_parse_time(plain.get("createdAt")),
+        created_at_raw=str(plain.get("createdAt") or ""),
+        execution_arn=str(plain.get("executionArn") or ""),
+        approval_deadline=_parse_time(plain.get("approvalDeadline")),
+        approval_timeout_seconds=_int_or_none(plain.get("approvalTimeoutSeconds")),
+        has_callback=bool(plain.get("callbackId")),
+        claimed_by=str(plain.get("claimedBy") or ""),
+        claimed_at=_parse_time(plain.get("claimedAt")),
+        claim_decision=str(plain.get("claimDecision") or ""),
+        decided_by=str(plain.get("decidedBy") or ""),
+        decided_at=_parse_time(plain.get("decidedAt")),
+        decision_comment=str(plain.get("decisionComment") or ""),
+        attributes={k: v for k, v in sorted(plain.items()) if k not in SECRET_ATTRIBUTES},
+    )
+
+
+@dataclass(frozen=True)
+class OrdersPage:
+    orders: list[Order]
+    next_key: dict | None  # LastEvaluatedKey as plain strings, or None on the last page
+    consumed_capacity: float
+
+
+def _raise_unavailable(error: Exception):
+    if isinstance(error, ClientError) and error.response["Error"]["Code"] == "ValidationException":
+        raise ValueError(error.response["Error"].get("Message", "invalid request")) from error
+    raise OrdersTableUnavailable(str(error)) from error
+
+
+def orders_page(*, status: str = PENDING, limit: int, start_key: dict | None = None) -> OrdersPage:
+    """One page of orders in `status`, oldest first, through the status/createdAt index (a Query, never a Scan).
+
+    `start_key` is a previous page's `next_key` ({"orderId", "status", "createdAt"} strings).
+    Raises ValueError when DynamoDB rejects the start key.
+    """
+    kwargs = {
+        "TableName": settings.ORDERS_TABLE,
+        "IndexName": STATUS_INDEX,
+        "KeyConditionExpression": "#s = :s",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":s": {"S": status}},
+        "ScanIndexForward": True,
+        "Limit": limit,
+        "ReturnConsumedCapacity": "TOTAL",
+    }
+    if start_key:
+        kwargs["ExclusiveStartKey"] = {key: {"S": value} for key, value in start_key.items()}
+    try:
+        response = _client().query(**kwargs)
+    except (ClientError, BotoCoreError) as error:
+        _raise_unavailable(error)
+    last = response.get("LastEvaluatedKey")
+    return OrdersPage(
+        orders=[_order(_plain(item)) for item in response.get("Items", [])],
+        next_key={key: _deserializer.deserialize(value) for key, value in last.items()} if last else None,
+        consumed_capacity=float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)),
+    )
+
+
+def orders_count(*, status: str = PENDING) -> int:
+    """How many orders are in `status` (a COUNT Query on the index, paginated)."""
+    total, start = 0, None
+    while True:
+        kwargs = {
+            "TableName": settings.ORDERS_TABLE,
+            "IndexName": STATUS_INDEX,
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":s": {"S": status}},
+            "Select": "COUNT",
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        try:
+            response = aws_client("dynamodb", max_attempts=1, read_timeout=3).query(**kwargs)
+        except (ClientError, BotoCoreError) as error:
+            _raise_unavailable(error)
+        total += response.get("Count", 0)
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return total
+
+
+def order_get(*, order_id: str) -> Order:
+    """The order (strongly consistent read); OrderNotFound when it does not exist."""
+    try:
+        response = _client().get_item(
+            TableName=settings.ORDERS_TABLE, Key={"orderId": {"S": order_id}}, ConsistentRead=True
+        )
+    except (ClientError, BotoCoreError) as error:
+        _raise_unavailable(error)
+    if "Item" not in response:
+        raise OrderNotFound(order_id)
+    return _order(_plain(response["Item"]))
+
+
+# --- orders: the decision claim ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A won claim: the order moved pending_approval -> deciding by this request."""
+
+    order: Order
+    token: str
+    callback_id: str = field(repr=False)
+
+
+def order_claim(
+    *, order_id: str, token: str, claimed_by: str, decision: str, comment: str, claimed_at: str, not_by: list[str]
+) -> Claim:
+    """Atomically move the order from pending_approval to deciding, recording who claims it and what for.
+
+    Only one caller can win. The order must have its callback stored, and must not have
+    been requested by any identity in `not_by` (four-eyes, enforced by DynamoDB too).
+    Raises OrderAlreadyDecided (with the current order) or OrderNotFound.
+    """
+    values = {
+        ":pending": PENDING,
+        ":deciding": DECIDING,
+        ":token": token,
+        ":by": claimed_by,
+        ":decision": decision,
+        ":comment": comment,
+        ":at": claimed_at,
+    }
+    not_by_clauses = []
+    for index, identity in enumerate(dict.fromkeys(not_by)):
+        values[f":me{index}"] = identity
+        not_by_clauses.append(f"requestedBy <> :me{index}")
+    condition = "#s = :pending AND attribute_exists(callbackId)"
+    if not_by_clauses:
+        condition += " AND " + " AND ".join(not_by_clauses)
+    try:
+        response = _client().update_item(
+            TableName=settings.ORDERS_TABLE,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression=(
+                "SET #s = :deciding, claimToken = :token, claimedBy = :by, claimDecision = :decision, "
+                "claimComment = :comment, claimedAt = :at"
+            ),
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={key: _serializer.serialize(value) for key, value in values.items()},
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            try:
+                current = order_get(order_id=order_id)
+            except OrderNotFound:
+                raise OrderNotFound(order_id) from error
+            raise OrderAlreadyDecided(current) from error
+        _raise_unavailable(error)
+    except BotoCoreError as error:
+        _raise_unavailable(error)
+    plain = _plain(response["Attributes"])
+    return Claim(order=_order(plain), token=token, callback_id=str(plain["callbackId"]))
+
+
+def _claim_guarded_update(*, order_id: str, token: str, update: str, values: dict, remove_claim: bool) -> None:
+    if remove_claim:
+        update += " REMOVE claimToken, claimedBy, claimDecision, claimComment, claimedAt"
+    values = {**values, ":deciding": DECIDING, ":token": token}
+    try:
+        _client().update_item(
+            TableName=settings.ORDERS_TABLE,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression=update,
+            ConditionExpression="#s = :deciding AND claimToken = :token",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={key: _serializer.serialize(value) for key, value in values.items()},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise ClaimLost(order_id) from error
+        _raise_unavailable(error)
+    except BotoCoreError as error:
+        _raise_unavailable(error)
+
+
+def order_claim_release(*, order_id: str, token: str, error: str) -> None:
+    """Give the order back to the inbox (pending_approval) after a decision could not be sent."""
+    _claim_guarded_update(
+        order_id=order_id,
+        token=token,
+        update="SET #s = :pending, lastDecisionError = :error",
+        values={":pending": PENDING, ":error": error[:1000]},
+        remove_claim=True,
+    )
+
+
+def order_claim_finish(*, order_id: str, token: str, status: str, attributes: dict | None = None) -> None:
+    """Move a claimed order to its final `status` (the durable function writes the same status when it resumes)."""
+    values = {":final": status}
+    sets = ["#s = :final"]
+    for index, (name, value) in enumerate((attributes or {}).items()):
+        values[f":a{index}"] = value
+        sets.append(f"{name} = :a{index}")
+    _claim_guarded_update(
+        order_id=order_id, token=token, update="SET " + ", ".join(sets), values=values, remove_claim=False
+    )
+
+
+@dataclass(frozen=True)
+class StaleClaim:
+    order: Order
+    token: str
+    callback_id: str = field(repr=False)
+
+
+def orders_deciding(*, limit: int) -> list[StaleClaim]:
+    """Orders currently claimed (status deciding), oldest first, with what is needed to resolve the claim."""
+    try:
+        response = _client().query(
+            TableName=settings.ORDERS_TABLE,
+            IndexName=STATUS_INDEX,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": DECIDING}},
+            ScanIndexForward=True,
+            Limit=limit,
+        )
+    except (ClientError, BotoCoreError) as error:
+        _raise_unavailable(error)
+    claims = []
+    for item in response.get("Items", []):
+        plain = _plain(item)
+        token, callback_id = str(plain.get("claimToken", "")), str(plain.get("callbackId", ""))
+        claims.append(StaleClaim(order=_order(plain), token=token, callback_id=callback_id))
+    return claims

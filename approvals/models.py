@@ -1,0 +1,70 @@
+"""The append-only audit of approval decisions: every attempt, whatever its outcome."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Decision(models.Model):
+    APPROVE = "approve"
+    REJECT = "reject"
+    DECISIONS = [(APPROVE, "Approve"), (REJECT, "Reject")]
+
+    SUCCEEDED = "succeeded"  # the callback was sent; the execution resumes with this decision
+    ALREADY_DECIDED = "already_decided"  # another decision won the claim first
+    CLOSED = "closed"  # the callback was no longer open (window over or answered elsewhere)
+    FAILED = "failed"  # the callback could not be sent (transient errors); the order went back to pending
+    FORBIDDEN = "forbidden"  # four-eyes: the requester tried to decide their own order
+    RELEASED = "released"  # a crashed claim was found with the callback still open and given back
+    RECOVERED = "recovered"  # a crashed claim whose callback had been delivered; the order was finalised
+    OUTCOMES = [
+        (SUCCEEDED, "Succeeded"),
+        (ALREADY_DECIDED, "Already decided"),
+        (CLOSED, "Window closed"),
+        (FAILED, "Failed"),
+        (FORBIDDEN, "Forbidden"),
+        (RELEASED, "Claim released"),
+        (RECOVERED, "Claim recovered"),
+    ]
+
+    order_id = models.CharField(max_length=128, db_index=True)
+    execution_arn = models.CharField(max_length=2048, blank=True, default="")
+    decision = models.CharField(max_length=16, choices=DECISIONS)
+    comment = models.TextField(blank=True, default="", help_text="The approval comment or the rejection reason.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150, db_index=True)
+    outcome = models.CharField(max_length=32, choices=OUTCOMES, db_index=True)
+    error = models.TextField(blank=True, default="")
+    # The order as it was when decided (for the audit list and the time-to-decision chart).
+    customer_name = models.CharField(max_length=256, blank=True, default="")
+    amount = models.DecimalField(max_digits=22, decimal_places=2, null=True, blank=True)
+    requested_by = models.CharField(max_length=256, blank=True, default="")
+    order_created_at = models.DateTimeField(null=True, blank=True)
+    approval_deadline = models.DateTimeField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["username", "-created_at"], name="decision_user_created_idx"),
+            models.Index(fields=["outcome", "-created_at"], name="decision_outcome_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.decision} {self.order_id} ({self.outcome})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Decision rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Decision rows are append-only")
+
+    @property
+    def time_to_decision(self):
+        if self.order_created_at is None:
+            return None
+        return self.created_at - self.order_created_at
