@@ -135,7 +135,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles") if PRODUCTION else "") or None
+# Locally whitenoise serves straight from the app folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -198,6 +201,15 @@ CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Product settings ---------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
+
+# Execution pages (issue 5). READ_ONLY: no admin action is offered or accepted.
+READ_ONLY = env.bool("READ_ONLY", default=False)
+EXECUTIONS_PAGE_SIZE = env.int("EXECUTIONS_PAGE_SIZE", default=50)
+HISTORY_PAGE_SIZE = env.int("HISTORY_PAGE_SIZE", default=200)
+ACTIONS_PAGE_SIZE = env.int("ACTIONS_PAGE_SIZE", default=50)
+LIST_REFRESH_SECONDS = env.int("LIST_REFRESH_SECONDS", default=15)
+# A sync older than this is shown as stale (warning banner).
+SYNC_STALE_SECONDS = env.int("SYNC_STALE_SECONDS", default=300)
 
 # --- Logging ----------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
