@@ -10,14 +10,17 @@ not read by botocore, so the code may be just "404"). Both mean "closed".
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from dashboard.aws import aws_client, aws_endpoint_label
+from executions.governor import governor_acquire, governor_throttled
 
 logger = logging.getLogger(__name__)
 
@@ -92,17 +95,42 @@ def _translate(error: Exception, operation: str) -> DurableApiError:
     return DurableApiError(message, code=code or str(status), operation=operation)
 
 
-def _lambda():
-    return aws_client("lambda")
+def _lambda(*, reads: bool = False):
+    # Poller reads make one attempt each: retries go back through the governor
+    # (and the task's backoff) instead of botocore's own retry loop.
+    return aws_client("lambda", max_attempts=1) if reads else aws_client("lambda")
 
 
-def _call(operation: str, **kwargs):
-    """Call one Lambda API operation (snake_case name) with domain errors."""
-    method = getattr(_lambda(), operation)
+_call_counter = itertools.count()
+_calls_made = 0
+
+
+def api_calls_made() -> int:
+    """Durable-API calls made by this process so far (sync reports use differences)."""
+    return _calls_made
+
+
+def _before_call(operation: str) -> None:
+    global _calls_made
+    governor_acquire()
+    _calls_made = next(_call_counter) + 1
+
+
+def _raise_translated(error: Exception, operation: str):
+    translated = _translate(error, operation)
+    if isinstance(translated, Throttled):
+        governor_throttled(retry_after=translated.retry_after)
+    raise translated from error
+
+
+def _call(operation: str, *, _reads: bool = False, **kwargs):
+    """Call one Lambda API operation (snake_case name) with domain errors, within the API budget."""
+    method = getattr(_lambda(reads=_reads), operation)
+    _before_call(operation)
     try:
         return method(**kwargs)
     except (ClientError, BotoCoreError) as error:
-        raise _translate(error, operation) from error
+        _raise_translated(error, operation)
 
 
 # --- starting executions -------------------------------------------------------
@@ -189,7 +217,7 @@ class ExecutionDescription:
 
 def execution_describe(*, execution_arn: str) -> ExecutionDescription:
     try:
-        r = _call("get_durable_execution", DurableExecutionArn=execution_arn)
+        r = _call("get_durable_execution", _reads=True, DurableExecutionArn=execution_arn)
     except DurableApiError as error:
         if error.code in NOT_FOUND_CODES:
             raise ExecutionNotFound(str(error), code=error.code, operation="get_durable_execution") from error
@@ -211,9 +239,119 @@ def execution_describe(*, execution_arn: str) -> ExecutionDescription:
 def lambda_endpoint_ping(*, function_name: str | None = None) -> None:
     """Raise DurableApiError unless the Lambda endpoint answers a cheap read."""
     client = aws_client("lambda", max_attempts=1, read_timeout=3)
+    _before_call("list_durable_executions_by_function")
     try:
         client.list_durable_executions_by_function(
             FunctionName=function_name or settings.ORDER_APPROVAL_FUNCTION, MaxItems=1
         )
     except (ClientError, BotoCoreError) as error:
         raise _translate(error, "list_durable_executions_by_function") from error
+
+
+# --- paginated reads for the poller -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    arn: str
+    name: str
+    function_arn: str
+    status: str
+    start: object
+    end: object
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    events: list[dict]
+    marker: str | None  # the marker this page was fetched with (None: from the start)
+    next_marker: str | None
+    request_id: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _pages(operation: str, page_size: int, starting_token: str | None, **kwargs) -> Iterator[dict]:
+    """A boto3 paginator, one governed call per page; stops without a call after the last page."""
+    config = {"PageSize": page_size}
+    if starting_token:
+        config["StartingToken"] = starting_token
+    iterator = iter(_lambda(reads=True).get_paginator(operation).paginate(**kwargs, PaginationConfig=config))
+    while True:
+        _before_call(operation)
+        try:
+            page = next(iterator)
+        except StopIteration:
+            return
+        except (ClientError, BotoCoreError) as error:
+            _raise_translated(error, operation)
+        yield page
+        if not page.get("NextMarker"):
+            return
+
+
+def executions_list_pages(
+    *, function_name: str, qualifier: str = "", page_size: int = 100
+) -> Iterator[list[ExecutionSummary]]:
+    """The function's executions, newest first, one page (one API call) at a time.
+
+    No server-side status filter is used (the emulator ignores `Statuses`).
+    """
+    kwargs = {"FunctionName": function_name, "ReverseOrder": True}
+    if qualifier:
+        kwargs["Qualifier"] = qualifier
+    try:
+        for page in _pages("list_durable_executions_by_function", page_size, None, **kwargs):
+            yield [
+                ExecutionSummary(
+                    arn=item["DurableExecutionArn"],
+                    name=item.get("DurableExecutionName", ""),
+                    function_arn=item.get("FunctionArn", ""),
+                    status=item.get("Status", ""),
+                    start=item.get("StartTimestamp"),
+                    end=item.get("EndTimestamp"),
+                )
+                for item in page.get("DurableExecutions", [])
+            ]
+    except DurableApiError as error:
+        if error.code in NOT_FOUND_CODES and not isinstance(error, TRANSIENT_ERRORS):
+            raise FunctionNotFound(str(error), code=error.code, operation=error.operation) from error
+        raise
+
+
+class FunctionNotFound(DurableApiError):
+    """The monitored function does not exist (or is not durable)."""
+
+
+class MarkerExpired(DurableApiError):
+    """The stored history marker is no longer accepted (markers expire after 24 h)."""
+
+
+def execution_history_pages(
+    *, execution_arn: str, marker: str | None = None, page_size: int = 1000
+) -> Iterator[HistoryPage]:
+    """The execution's history from `marker` (or the start), oldest first, one page per call."""
+    current = marker or None
+    try:
+        for page in _pages(
+            "get_durable_execution_history",
+            page_size,
+            current,
+            DurableExecutionArn=execution_arn,
+            IncludeExecutionData=True,
+        ):
+            next_marker = page.get("NextMarker") or None
+            yield HistoryPage(
+                events=page.get("Events", []),
+                marker=current,
+                next_marker=next_marker,
+                request_id=page.get("ResponseMetadata", {}).get("RequestId", ""),
+            )
+            current = next_marker
+    except DurableApiError as error:
+        if isinstance(error, TRANSIENT_ERRORS):
+            raise
+        if current and error.code in {"InvalidParameterValueException", "ValidationException", "400"}:
+            raise MarkerExpired(str(error), code=error.code, operation=error.operation) from error
+        if error.code in NOT_FOUND_CODES:
+            raise ExecutionNotFound(str(error), code=error.code, operation=error.operation) from error
+        raise
