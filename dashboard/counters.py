@@ -1,0 +1,122 @@
+"""Counters shared by every process (web, workers, beat), kept in the Django cache.
+
+`counter_incr("durable_api_calls", operation="get_durable_execution")` adds one
+to a labelled series; `/metrics` reads them all back with `counter_series`.
+
+On Redis each counter is one hash (field = the labels, value = the count) and
+increments are atomic HINCRBY, so counts are exact across processes and
+machines. On other caches (the local DatabaseCache) each series is its own key
+and increments are best-effort: good enough for one laptop.
+
+Counting must never break the work it counts: errors are logged, not raised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import wraps
+
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+_NAMESPACE = "counters"
+
+
+def _field(labels: dict[str, object]) -> str:
+    return json.dumps(sorted((str(k), str(v)) for k, v in labels.items()), separators=(",", ":"))
+
+
+def _redis_client():
+    """The raw redis-py client behind Django's RedisCache, or None on other caches."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return backend._cache.get_client(write=True)
+    return None
+
+
+def _hash_key(name: str) -> str:
+    # make_key applies the cache's KEY_PREFIX, so each deployment (and test run) has its own counters.
+    return cache.make_key(f"{_NAMESPACE}:{name}")
+
+
+def counter_incr(name: str, amount: int = 1, **labels: object) -> None:
+    """Add `amount` to the series `name{labels}`."""
+    try:
+        client = _redis_client()
+        field = _field(labels)
+        if client is not None:
+            client.hincrby(_hash_key(name), field, amount)
+            return
+        index_key = f"{_NAMESPACE}:{name}:series"
+        series_key = f"{_NAMESPACE}:{name}:{field}"
+        if not cache.add(series_key, amount, timeout=None):
+            cache.incr(series_key, amount)
+        series = cache.get(index_key) or []
+        if field not in series:
+            cache.set(index_key, [*series, field], timeout=None)
+    except Exception:  # a counter must never break the work it counts
+        logger.warning("counter %s not incremented", name, exc_info=True)
+
+
+def counter_series(name: str) -> list[tuple[dict[str, str], int]]:
+    """Every series of counter `name` as (labels, value), sorted by labels."""
+    client = _redis_client()
+    if client is not None:
+        raw = client.hgetall(_hash_key(name))
+        pairs = [(field.decode(), int(value)) for field, value in raw.items()]
+    else:
+        fields = cache.get(f"{_NAMESPACE}:{name}:series") or []
+        values = cache.get_many([f"{_NAMESPACE}:{name}:{field}" for field in fields])
+        pairs = [(field, int(values.get(f"{_NAMESPACE}:{name}:{field}", 0))) for field in fields]
+    return sorted((dict(json.loads(field)), value) for field, value in pairs)
+
+
+def counter_total(name: str, **labels: object) -> int:
+    """Sum of the series of `name` whose labels include `labels`."""
+    wanted = {str(k): str(v) for k, v in labels.items()}
+    return sum(value for series, value in counter_series(name) if wanted.items() <= series.items())
+
+
+def counters_clear(*names: str) -> None:
+    """Forget counters (tests)."""
+    client = _redis_client()
+    for name in names:
+        if client is not None:
+            client.delete(_hash_key(name))
+            continue
+        fields = cache.get(f"{_NAMESPACE}:{name}:series") or []
+        cache.delete_many([f"{_NAMESPACE}:{name}:{field}" for field in fields] + [f"{_NAMESPACE}:{name}:series"])
+
+
+API_CALLS = "durable_api_calls"
+API_THROTTLES = "durable_api_throttles"
+API_ERRORS = "durable_api_errors"
+
+
+def api_call_counted(before_call):
+    """Decorate the durable-API gateway's `_before_call(operation)` (run once per API call): count the call."""
+
+    @wraps(before_call)
+    def counted(operation: str, *args, **kwargs):
+        counter_incr(API_CALLS, operation=operation)
+        return before_call(operation, *args, **kwargs)
+
+    return counted
+
+
+def api_error_counted(translate):
+    """Decorate the gateway's `_translate(error, operation)`: count throttles and other errors by operation."""
+
+    @wraps(translate)
+    def counted(error: Exception, operation: str, *args, **kwargs):
+        translated = translate(error, operation, *args, **kwargs)
+        if type(translated).__name__ == "Throttled":
+            counter_incr(API_THROTTLES, operation=operation)
+        else:
+            counter_incr(API_ERRORS, operation=operation, code=getattr(translated, "code", "") or "unknown")
+        return translated
+
+    return counted
