@@ -101,8 +101,9 @@ def api_call_counted(before_call):
 
     @wraps(before_call)
     def counted(operation: str, *args, **kwargs):
+        result = before_call(operation, *args, **kwargs)  # waits for the rate governor; may raise
         counter_incr(API_CALLS, operation=operation)
-        return before_call(operation, *args, **kwargs)
+        return result
 
     return counted
 

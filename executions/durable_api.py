@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from dashboard.aws import aws_client, aws_endpoint_label
+from dashboard.counters import api_call_counted, api_error_counted
 from executions.governor import governor_acquire, governor_throttled
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def _retry_after(error: ClientError) -> float | None:
         return None
 
 
+@api_error_counted
 def _translate(error: Exception, operation: str) -> DurableApiError:
     if isinstance(error, BotoCoreError):
         return DurableApiUnavailable(
@@ -110,6 +112,7 @@ def api_calls_made() -> int:
     return _calls_made
 
 
+@api_call_counted
 def _before_call(operation: str) -> None:
     global _calls_made
     governor_acquire()
