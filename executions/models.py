@@ -26,6 +26,9 @@ class MonitoredFunction(models.Model):
     last_sync_succeeded_at = models.DateTimeField(null=True, blank=True)
     last_sync_error = models.TextField(blank=True, default="")
     last_sync_error_at = models.DateTimeField(null=True, blank=True)
+    last_sync_stats = models.JSONField(
+        null=True, blank=True, help_text="The last cycle's counters: listed, history_fetches, events_added, api_calls."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,6 +40,23 @@ class MonitoredFunction(models.Model):
 
 
 class Execution(models.Model):
+    """A durable execution as the poller last saw it.
+
+    `activity` (None when the execution has ended) says what it is doing now. Shapes (times are ISO 8601 UTC):
+      {"kind": "callback", "name", "operation_id", "since", "deadline": ISO|None, "heartbeat_timeout": s|None}
+      {"kind": "wait", "name", "operation_id", "since", "until"}
+      {"kind": "retry", "name", "operation_id", "attempt": n, "next_attempt_at": ISO|None, "error": str}
+      {"kind": "step", "name", "operation_id", "since"}
+      {"kind": "invoke", "name", "operation_id", "since", "function": str}
+      {"kind": "context", "name", "operation_id", "since"}  (an open context with nothing open inside it yet)
+      {"kind": "running", "since"}  (between operations: nothing open)
+      {"kind": "paused", "since"}
+    Every shape also carries "open_operations": the number of open operations (parallel branches...).
+
+    `attention_reasons` is a list of {"code", "message", "operation_id"?}; codes are stable:
+      callback_overdue, callback_sla, wait_overdue, no_progress, step_retries, invocation_failed, timed_out.
+    """
+
     arn = models.CharField(max_length=2048, unique=True)
     name = models.CharField(max_length=256, blank=True, default="")
     function = models.ForeignKey(
@@ -71,6 +91,15 @@ class Execution(models.Model):
     # Poll scheduling (priority, not round-robin)
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     poll_backoff_seconds = models.IntegerField(default=0)
+    poll_priority = models.SmallIntegerField(default=0, help_text="Lower polls first when the budget is short.")
+    poll_reason = models.CharField(max_length=32, blank=True, default="")
+    derived_event_id = models.IntegerField(default=0, help_text="Events up to this id are reflected in operations.")
+    history_resets = models.IntegerField(default=0, help_text="Times the history was re-read from the start.")
+    execution_timeout_seconds = models.IntegerField(null=True, blank=True)
+    imported = models.BooleanField(default=False, help_text="Loaded with import_history; never polled.")
+    attention_check_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When a stuck/overdue threshold is next crossed."
+    )
 
     # What it is doing now and why it needs attention (computed at sync time)
     activity = models.JSONField(null=True, blank=True)
@@ -147,6 +176,10 @@ class Operation(models.Model):
     wait_scheduled_end = models.DateTimeField(null=True, blank=True)
     error_type = models.CharField(max_length=512, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
+    error_data = models.TextField(blank=True, default="")
+    extra = models.JSONField(
+        default=dict, blank=True, help_text="Kind-specific facts: chained invoke function and child ARN, ..."
+    )
     result_preview = models.TextField(blank=True, default="")
     result_truncated = models.BooleanField(default=False)
     result_size = models.IntegerField(null=True, blank=True)
