@@ -1,0 +1,209 @@
+"""Admin actions on executions: fail a callback, heartbeat a callback, stop an execution.
+
+Each call writes one `OperatorAction` audit row (who, what, target, reason,
+outcome, error), whatever happens. Calls to Lambda go through `durable_api`
+only. A double submission makes one API call: a per-target lock covers
+concurrent posts, and a fail/stop that already succeeded is not sent again.
+After a call the execution is re-synced at once so its page shows the result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from executions import durable_api
+from executions.models import Execution, Operation, OperatorAction
+
+logger = logging.getLogger(__name__)
+
+MANUAL_FAILURE = "ManualFailure"
+MANUAL_STOP = "ManualStop"
+LOCK_SECONDS = 60
+NONCE_SECONDS = 24 * 3600
+
+SUCCEEDED = "succeeded"
+CLOSED = "closed"
+NOT_RUNNING = "not_running"
+FAILED = "failed"
+REJECTED = "rejected"
+
+
+class ActionsDisabled(Exception):
+    """READ_ONLY is on: no action is accepted."""
+
+
+@dataclass
+class ActionResult:
+    audit: OperatorAction
+    message: str
+    resynced: bool
+    resync_error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.audit.outcome == SUCCEEDED
+
+    @property
+    def level(self) -> str:
+        return {SUCCEEDED: "success", CLOSED: "warning", NOT_RUNNING: "warning"}.get(self.audit.outcome, "error")
+
+
+def actions_enabled() -> bool:
+    return not settings.READ_ONLY
+
+
+def execution_resync(*, execution_id: int) -> tuple[bool, str]:
+    """Re-read one execution's history now; (done, error) — the poller catches up if this fails."""
+    try:
+        from executions.sync import execution_history_sync
+    except ImportError:
+        return False, "the history sync is not available"
+    try:
+        execution_history_sync(execution_id=execution_id)
+    except Exception as error:  # the action already happened; report, never 500
+        logger.warning("re-sync of execution %s after an admin action failed: %s", execution_id, error)
+        return False, str(error) or type(error).__name__
+    return True, ""
+
+
+def _audit(*, user, action: str, execution: Execution, operation: Operation | None, reason: str, outcome: str,
+           error: str = "", nonce: str = "") -> OperatorAction:
+    return OperatorAction.objects.create(
+        user=user if getattr(user, "pk", None) else None,
+        username=user.get_username() if user else "",
+        action=action,
+        execution=execution,
+        execution_arn=execution.arn,
+        operation_id=operation.operation_id if operation else "",
+        operation_name=operation.name if operation else "",
+        reason=reason,
+        outcome=outcome,
+        error=error[:4000],
+        request_id=nonce[:64],
+    )
+
+
+def _already_succeeded(*, action: str, execution: Execution, operation: Operation | None) -> OperatorAction | None:
+    query = OperatorAction.objects.filter(action=action, execution=execution, outcome=SUCCEEDED)
+    if operation is not None:
+        query = query.filter(operation_id=operation.operation_id)
+    return query.order_by("-created_at").first()
+
+
+def _run(*, user, action: str, execution: Execution, operation: Operation | None, reason: str, nonce: str,
+         precheck, call, done_message: str) -> ActionResult:
+    if not actions_enabled():
+        raise ActionsDisabled("The console is in read-only mode: actions are disabled.")
+    target = f"{action}:{execution.pk}:{operation.operation_id if operation else ''}"
+    if nonce and not cache.add(f"action-nonce:{nonce}", target, NONCE_SECONDS):
+        audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
+                       outcome=REJECTED, error="duplicate submission (this form was already sent)", nonce=nonce)
+        return ActionResult(audit, "This form was already submitted; nothing was sent again.", False)
+    lock = f"action-lock:{target}"
+    if not cache.add(lock, 1, LOCK_SECONDS):
+        audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
+                       outcome=REJECTED, error="another request for the same target is in progress", nonce=nonce)
+        return ActionResult(audit, "The same action on this target is already in progress.", False)
+    try:
+        blocked = precheck()
+        if blocked:
+            outcome, message = blocked
+            audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
+                           outcome=outcome, error=message, nonce=nonce)
+            resynced, resync_error = (False, "")
+            return ActionResult(audit, message, resynced, resync_error)
+        outcome, error, message = SUCCEEDED, "", done_message
+        try:
+            call()
+        except durable_api.CallbackClosed as exc:
+            outcome, error = CLOSED, str(exc)
+            message = "The callback is no longer open (it timed out or was already answered): nothing to do."
+        except (durable_api.ExecutionAlreadyFinished, durable_api.ExecutionNotFound) as exc:
+            outcome, error = NOT_RUNNING, str(exc)
+            message = "The execution is not running any more: nothing to do."
+        except durable_api.TRANSIENT_ERRORS as exc:
+            outcome, error = FAILED, str(exc)
+            message = f"Lambda could not be reached, nothing was changed; try again later. ({exc})"
+        except durable_api.DurableApiError as exc:
+            outcome, error = FAILED, f"{exc.code}: {exc}" if exc.code else str(exc)
+            message = f"Lambda refused the request: {exc}"
+        audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
+                       outcome=outcome, error=error, nonce=nonce)
+    finally:
+        cache.delete(lock)
+    resynced, resync_error = (False, "")
+    if outcome in (SUCCEEDED, CLOSED, NOT_RUNNING):
+        resynced, resync_error = execution_resync(execution_id=execution.pk)
+    return ActionResult(audit, message, resynced, resync_error)
+
+
+def _callback_precheck(action: str, execution: Execution, operation: Operation):
+    def check():
+        if execution.status != "RUNNING" and execution.is_terminal:
+            return NOT_RUNNING, f"The execution has already finished ({execution.status}): nothing to do."
+        if operation.ended_at is not None:
+            return CLOSED, f"The callback is already closed ({operation.status or 'ended'}): nothing to do."
+        if action == OperatorAction.FAIL_CALLBACK and _already_succeeded(
+            action=action, execution=execution, operation=operation
+        ):
+            return REJECTED, "This callback was already failed from the console: nothing was sent again."
+        if not operation.callback_id:
+            return FAILED, "The callback id of this operation is not known yet (the sync has not seen it)."
+        return None
+
+    return check
+
+
+def callback_fail(*, user, execution: Execution, operation: Operation, reason: str, nonce: str = "") -> ActionResult:
+    """SendDurableExecutionCallbackFailure with a typed error (ManualFailure and the reason)."""
+    data = json.dumps(
+        {"errorType": MANUAL_FAILURE, "reason": reason, "by": user.get_username(),
+         "at": timezone.now().isoformat(timespec="seconds")}
+    )
+    return _run(
+        user=user, action=OperatorAction.FAIL_CALLBACK, execution=execution, operation=operation, reason=reason,
+        nonce=nonce, precheck=_callback_precheck(OperatorAction.FAIL_CALLBACK, execution, operation),
+        call=lambda: durable_api.callback_fail(
+            callback_id=operation.callback_id, error_type=MANUAL_FAILURE, message=reason, data=data
+        ),
+        done_message=f"Callback {operation.name or operation.operation_id} failed with ManualFailure.",
+    )
+
+
+def callback_heartbeat(*, user, execution: Execution, operation: Operation, reason: str = "",
+                       nonce: str = "") -> ActionResult:
+    """SendDurableExecutionCallbackHeartbeat: keeps a callback with a heartbeat timeout alive."""
+    return _run(
+        user=user, action=OperatorAction.HEARTBEAT, execution=execution, operation=operation,
+        reason=reason or "heartbeat", nonce=nonce,
+        precheck=_callback_precheck(OperatorAction.HEARTBEAT, execution, operation),
+        call=lambda: durable_api.callback_heartbeat(callback_id=operation.callback_id),
+        done_message=f"Heartbeat sent to callback {operation.name or operation.operation_id}.",
+    )
+
+
+def execution_stop(*, user, execution: Execution, reason: str, error_type: str = MANUAL_STOP,
+                   nonce: str = "") -> ActionResult:
+    """StopDurableExecution with an error type and the reason."""
+
+    def check():
+        if execution.is_terminal:
+            return NOT_RUNNING, f"The execution has already finished ({execution.status}): nothing to do."
+        if _already_succeeded(action=OperatorAction.STOP, execution=execution, operation=None):
+            return REJECTED, "This execution was already stopped from the console: nothing was sent again."
+        return None
+
+    return _run(
+        user=user, action=OperatorAction.STOP, execution=execution, operation=None, reason=reason, nonce=nonce,
+        precheck=check,
+        call=lambda: durable_api.execution_stop(
+            execution_arn=execution.arn, error_type=error_type or MANUAL_STOP, message=reason
+        ),
+        done_message="Stop requested: the execution is being stopped.",
+    )
