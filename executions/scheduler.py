@@ -1,0 +1,84 @@
+"""When to fetch an execution's history next: by priority, not round-robin.
+
+- new executions: at once (priority NEW);
+- finished executions whose history is not complete yet: at once (FINISHING);
+- recent activity: again after POLL_ACTIVE_SECONDS, then backing off (ACTIVE);
+- idle in a wait (or a step retry delay): not before its scheduled end (TIMER);
+- idle on a callback, a running step or a chained invoke: exponential backoff
+  from POLL_IDLE_BASE_SECONDS up to POLL_BACKOFF_CAP_SECONDS (IDLE);
+- finished with a complete history: never again.
+When more executions are due than the budget allows, lower priority values go first,
+then the longest overdue. Pure functions: the benchmark's simulation runs this code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+NEW, FINISHING, TIMER, ACTIVE, IDLE = 0, 1, 2, 3, 4
+REASONS = {NEW: "new", FINISHING: "finishing", TIMER: "timer", ACTIVE: "active", IDLE: "idle"}
+
+
+@dataclass(frozen=True)
+class PollConfig:
+    active: float
+    idle_base: float
+    cap: float
+    timer_grace: float
+
+    @classmethod
+    def from_settings(cls) -> PollConfig:
+        from django.conf import settings
+
+        return cls(
+            active=settings.POLL_ACTIVE_SECONDS,
+            idle_base=settings.POLL_IDLE_BASE_SECONDS,
+            cap=settings.POLL_BACKOFF_CAP_SECONDS,
+            timer_grace=settings.POLL_WAIT_GRACE_SECONDS,
+        )
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    next_poll_at: datetime | None
+    backoff_seconds: int
+    priority: int
+    reason: str
+
+
+def poll_plan(
+    *,
+    now: datetime,
+    terminal: bool,
+    history_complete: bool,
+    changed: bool,
+    timers: list[datetime],
+    idle_open: bool,
+    previous_backoff: float,
+    config: PollConfig,
+) -> PollPlan:
+    """Plan the next history fetch.
+
+    `timers`: scheduled ends of open waits and next attempts of pending step retries.
+    `idle_open`: something open that ends at an unknown time (callback, running step, invoke),
+    or nothing open at all (between invocations).
+    """
+    if terminal and history_complete:
+        return PollPlan(None, 0, FINISHING, "done")
+    if terminal:
+        return PollPlan(now, 0, FINISHING, REASONS[FINISHING])
+    future_timers = [moment + timedelta(seconds=config.timer_grace) for moment in timers if moment > now]
+    overdue_timers = any(moment <= now for moment in timers)
+    if changed:
+        backoff = config.active
+        plan_at, priority = now + timedelta(seconds=backoff), ACTIVE
+    elif idle_open or overdue_timers or not future_timers:
+        backoff = min(config.cap, max(config.idle_base, previous_backoff * 2))
+        plan_at, priority = now + timedelta(seconds=backoff), IDLE
+    else:
+        backoff = previous_backoff
+        plan_at, priority = min(future_timers), TIMER
+    if future_timers and min(future_timers) < plan_at:
+        plan_at, priority = min(future_timers), TIMER
+    return PollPlan(plan_at, int(backoff), priority, REASONS[priority])
