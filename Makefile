@@ -35,6 +35,11 @@ run: setup
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The same suite on PostgreSQL + Redis (127.0.0.1:5432 and :6379 unless TEST_POSTGRES_URL / TEST_REDIS_URL),
+# in a database and a Redis db index of its own, dropped and flushed afterwards.
+test-production: setup
+	$(PY) -m tests.production.run $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 

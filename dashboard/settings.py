@@ -160,8 +160,11 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
     SECURE_CONTENT_TYPE_NOSNIFF = True
-    # /healthz is probed over plain HTTP by load balancers.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # /healthz (load balancers) and /metrics (Prometheus, bearer token) are probed over plain HTTP
+    # inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    # htmx reads the CSRF token from the page (hx-headers on <body>), never from the cookie.
+    CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -198,6 +201,19 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE: dict = {}
+# Any number of beat processes may run: they elect one leader in the shared cache (dashboard/beat.py).
+CELERY_BEAT_SCHEDULER = "dashboard.beat:LeaderScheduler"
+BEAT_LEADER_TTL = env.int("BEAT_LEADER_TTL", default=30)
+# Workers log through LOGGING below (JSON in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # With acks_late, a task whose worker died (SIGKILL, lost machine) is delivered again after this
+    # many seconds. Keep it above the longest task and the longest countdown/ETA.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# --- Metrics ----------------------------------------------------------------
+# /metrics answers `Authorization: Bearer <METRICS_TOKEN>` (empty: only logged-in staff, admins, operators).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Product settings ---------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")

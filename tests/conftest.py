@@ -17,6 +17,9 @@ from dashboard.roles import ADMINS, APPROVERS, OPERATORS
 from tests.localstack import TEST_REGION, local_stack_start
 from tests.workflows.registry import TEST_FUNCTIONS
 
+# The `production` marker (PostgreSQL + Redis): skipped with a reason under `make test`.
+pytest_plugins = ["tests.production.plugin"]
+
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
