@@ -144,9 +144,13 @@ def main() -> int:
             region=env["AWS_REGION"]))
         supervisor.start("gateway", services.gateway_command(
             port=ports.gateway, emulator_url=f"http://127.0.0.1:{ports.emulator}"))
-        services.wait_for_http(f"http://127.0.0.1:{ports.dynamodb}", process=supervisor.processes["dynamodb"])
-        services.wait_for_http(f"http://127.0.0.1:{ports.emulator}/health", process=supervisor.processes["emulator"])
-        services.wait_for_http(f"{gateway_url}/health", process=supervisor.processes["gateway"])
+        for name, url, probe in (
+            ("dynamodb", f"http://127.0.0.1:{ports.dynamodb}", ""),
+            ("emulator", f"http://127.0.0.1:{ports.emulator}", "/health"),
+            ("gateway", gateway_url, "/health"),
+        ):
+            services.wait_for_http(url + probe, process=supervisor.processes[name])
+            supervisor.log(name, f"ready on {url}")
 
         supervisor.run_once("migrate", [python, "manage.py", "migrate", "--noinput"])
         supervisor.run_once("bootstrap", [python, "manage.py", "bootstrap_local"])
@@ -166,7 +170,8 @@ def main() -> int:
         services.wait_for_http(f"http://127.0.0.1:{ports.dashboard}/healthz", process=supervisor.processes["web"])
 
         password_file = var / "demo-password"
-        password = password_file.read_text().strip() if password_file.exists() else "(the DEMO_PASSWORD you set)"
+        password = os.environ.get("DEMO_PASSWORD") or (
+            password_file.read_text().strip() if password_file.exists() else "(see bootstrap output above)")
         banner = [
             "",
             f"Durable Console is up: http://127.0.0.1:{ports.dashboard}/",
