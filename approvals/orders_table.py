@@ -143,6 +143,11 @@ class Order:
     attributes: dict = field(repr=False)
 
     @property
+    def attribute_pairs(self) -> list[tuple[str, object]]:
+        # (templates cannot call attributes.items: the order has an attribute called "items")
+        return list(self.attributes.items())
+
+    @property
     def items_count(self) -> int:
         return len(self.items) if isinstance(self.items, list) else 0
 

@@ -218,6 +218,21 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # --- Product settings ---------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
+# Approvals (issue 3): inbox paging/refresh, decision retries, stale-claim release.
+APPROVALS_PAGE_SIZE = env.int("APPROVALS_PAGE_SIZE", default=50)
+APPROVALS_REFRESH_SECONDS = env.int("APPROVALS_REFRESH_SECONDS", default=10)
+APPROVALS_BADGE_CACHE_SECONDS = env.int("APPROVALS_BADGE_CACHE_SECONDS", default=5)
+APPROVALS_CALLBACK_ATTEMPTS = env.int("APPROVALS_CALLBACK_ATTEMPTS", default=3)
+APPROVALS_CALLBACK_BACKOFF_SECONDS = env.float("APPROVALS_CALLBACK_BACKOFF_SECONDS", default=0.5)
+# A claim (order in `deciding`) older than this is treated as abandoned by a crash.
+APPROVALS_CLAIM_STALE_SECONDS = env.int("APPROVALS_CLAIM_STALE_SECONDS", default=300)
+APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS = env.int("APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["approvals.release_stale_claims"] = {
+    "task": "approvals.release_stale_claims",
+    "schedule": APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS,
+    "options": {"expires": APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS},
+}
+
 # Execution pages (issue 5). READ_ONLY: no admin action is offered or accepted.
 READ_ONLY = env.bool("READ_ONLY", default=False)
 EXECUTIONS_PAGE_SIZE = env.int("EXECUTIONS_PAGE_SIZE", default=50)

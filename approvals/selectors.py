@@ -1,0 +1,271 @@
+"""Reads for the approvals pages: the inbox page, one order, the pending count, the decisions audit."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from approvals import orders_table
+from approvals.models import Decision
+from approvals.orders_table import Order, OrdersTableUnavailable
+from dashboard.roles import OPERATORS, user_is_admin, user_roles
+
+logger = logging.getLogger(__name__)
+
+PENDING_COUNT_CACHE_KEY = "approvals:pending-count"
+_CURSOR_SALT = "approvals.inbox.cursor"
+
+
+class InvalidCursor(Exception):
+    """The page cursor in the URL was not issued by us (or is malformed)."""
+
+
+# --- cursor: the LastEvaluatedKey, signed so it cannot be forged -------------------------
+
+
+def cursor_encode(key: dict) -> str:
+    return signing.dumps({"o": key["orderId"], "c": key["createdAt"]}, salt=_CURSOR_SALT, compress=True)
+
+
+def cursor_decode(token: str) -> dict:
+    if len(token) > 2000:
+        raise InvalidCursor("cursor too long")
+    try:
+        value = signing.loads(token, salt=_CURSOR_SALT)
+    except signing.BadSignature as error:
+        raise InvalidCursor("cursor signature mismatch") from error
+    if not (isinstance(value, dict) and isinstance(value.get("o"), str) and isinstance(value.get("c"), str)):
+        raise InvalidCursor("cursor has the wrong shape")
+    return {"orderId": value["o"], "status": orders_table.PENDING, "createdAt": value["c"]}
+
+
+def user_identities(user) -> list[str]:
+    """The names an order's requestedBy may use for this user (four-eyes compares all of them)."""
+    names = [user.get_username(), getattr(user, "email", "") or ""]
+    return [name for name in dict.fromkeys(n.strip() for n in names) if name]
+
+
+def user_identities_folded(user) -> frozenset[str]:
+    return frozenset(name.lower() for name in user_identities(user))
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Countdown:
+    state: str  # ok | amber | red | expired | unknown
+    label: str
+    remaining_seconds: int | None
+    fraction_left: float | None  # 0..1 of the approval window
+
+
+def duration_label(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def order_countdown(order: Order, *, now: datetime | None = None) -> Countdown:
+    """Time left until the callback deadline: amber under 25 % of the window, red under 10 %."""
+    if order.approval_deadline is None:
+        return Countdown("unknown", "—", None, None)
+    now = now or timezone.now()
+    remaining = (order.approval_deadline - now).total_seconds()
+    if remaining <= 0:
+        return Countdown("expired", "expired", 0, 0.0)
+    window = order.approval_timeout_seconds
+    if not window and order.created_at:
+        window = (order.approval_deadline - order.created_at).total_seconds()
+    fraction = min(1.0, remaining / window) if window else None
+    state = "ok"
+    if fraction is not None and fraction < 0.10:
+        state = "red"
+    elif fraction is not None and fraction < 0.25:
+        state = "amber"
+    return Countdown(state, duration_label(remaining), int(remaining), fraction)
+
+
+# --- the inbox --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    order: Order
+    countdown: Countdown
+    age_seconds: int | None
+    own: bool = False  # requested by the viewer: four-eyes forbids deciding it
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    total_on_page: int
+    next_cursor: str | None
+    consumed_capacity: float
+
+
+def _deadline_key(row: InboxRow):
+    deadline = row.order.approval_deadline
+    return (deadline is None, deadline.timestamp() if deadline else 0.0)
+
+
+def _amount_key(row: InboxRow):
+    return (row.order.amount is None, row.order.amount if row.order.amount is not None else 0)
+
+
+SORT_CHOICES = {
+    "": "Oldest first",
+    "deadline": "Deadline, soonest first",
+    "amount": "Amount, highest first",
+    "amount_asc": "Amount, lowest first",
+}
+
+
+def inbox_row(order: Order, *, identities: frozenset[str] = frozenset(), now: datetime | None = None) -> InboxRow:
+    now = now or timezone.now()
+    return InboxRow(
+        order=order,
+        countdown=order_countdown(order, now=now),
+        age_seconds=int((now - order.created_at).total_seconds()) if order.created_at else None,
+        own=order.requested_by.strip().lower() in identities,
+    )
+
+
+def inbox_rows(
+    orders: list[Order],
+    *,
+    query: str = "",
+    sort: str = "",
+    identities: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> list[InboxRow]:
+    """Rows of one fetched page, filtered by customer/requester and sorted (within the page)."""
+    now = now or timezone.now()
+    needle = query.strip().lower()
+    rows = [
+        inbox_row(order, identities=identities, now=now)
+        for order in orders
+        if not needle or needle in order.customer_name.lower() or needle in order.requested_by.lower()
+    ]
+    if sort == "deadline":
+        rows.sort(key=_deadline_key)
+    elif sort == "amount":
+        known = sorted((r for r in rows if r.order.amount is not None), key=lambda r: r.order.amount, reverse=True)
+        rows = known + [r for r in rows if r.order.amount is None]
+    elif sort == "amount_asc":
+        rows.sort(key=_amount_key)
+    return rows
+
+
+def inbox_page(
+    *,
+    cursor: str = "",
+    query: str = "",
+    sort: str = "",
+    identities: frozenset[str] = frozenset(),
+    page_size: int | None = None,
+) -> InboxPage:
+    """One page of pending orders, oldest first. Raises InvalidCursor, OrdersTableUnavailable."""
+    start_key = cursor_decode(cursor) if cursor else None
+    page_size = page_size or settings.APPROVALS_PAGE_SIZE
+    try:
+        page = orders_table.orders_page(limit=page_size, start_key=start_key)
+    except ValueError as error:  # DynamoDB refused the key: treat it as a bad cursor
+        raise InvalidCursor(str(error)) from error
+    rows = inbox_rows(page.orders, query=query, sort=sort, identities=identities)
+    return InboxPage(
+        rows=rows,
+        total_on_page=len(page.orders),
+        next_cursor=cursor_encode(page.next_key) if page.next_key else None,
+        consumed_capacity=page.consumed_capacity,
+    )
+
+
+def orders_pending_count() -> int | None:
+    """Pending orders (cached a few seconds: every open page polls it); None when DynamoDB is unreachable."""
+    count = cache.get(PENDING_COUNT_CACHE_KEY)
+    if count is not None:
+        return count
+    try:
+        count = orders_table.orders_count(status=orders_table.PENDING)
+    except OrdersTableUnavailable as error:
+        logger.warning("pending count unavailable: %s", error)
+        return None
+    cache.set(PENDING_COUNT_CACHE_KEY, count, settings.APPROVALS_BADGE_CACHE_SECONDS)
+    return count
+
+
+def pending_count_forget() -> None:
+    cache.delete(PENDING_COUNT_CACHE_KEY)
+
+
+# --- one order ------------------------------------------------------------------------------
+
+
+def order_execution_pk(*, execution_arn: str) -> int | None:
+    """The dashboard's copy of the order's execution (None until the poller has stored it)."""
+    if not execution_arn:
+        return None
+    from executions.models import Execution
+
+    return Execution.objects.filter(arn=execution_arn).values_list("pk", flat=True).first()
+
+
+def order_decisions(*, order_id: str) -> QuerySet[Decision]:
+    return Decision.objects.filter(order_id=order_id).order_by("-created_at", "-id")
+
+
+# --- the decisions audit ------------------------------------------------------------------------
+
+
+def decisions_visible_to_all(user) -> bool:
+    """Admins and operators (who read everything) see every decision; approvers see their own."""
+    return user_is_admin(user) or OPERATORS in user_roles(user)
+
+
+def decisions_list(
+    *,
+    user,
+    username: str = "",
+    outcome: str = "",
+    decision: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Decision]:
+    decisions = Decision.objects.all()
+    if not decisions_visible_to_all(user):
+        decisions = decisions.filter(user=user)
+    elif username:
+        decisions = decisions.filter(username__iexact=username)
+    if outcome:
+        decisions = decisions.filter(outcome=outcome)
+    if decision:
+        decisions = decisions.filter(decision=decision)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        decisions = decisions.filter(created_at__gte=datetime.combine(date_from, datetime.min.time(), tz))
+    if date_to:
+        decisions = decisions.filter(
+            created_at__lt=datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tz)
+        )
+    return decisions.order_by("-created_at", "-id")
+
+
+def decision_usernames() -> list[str]:
+    return list(Decision.objects.order_by("username").values_list("username", flat=True).distinct())

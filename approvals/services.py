@@ -1,0 +1,361 @@
+"""Writes for approvals: deciding an order exactly once, and resolving claims left behind by a crash.
+
+Exactly-one decision: a conditional UpdateItem moves the order from pending_approval to
+deciding and records who decided what (the claim). Only the request that wins the claim
+sends the callback; everyone else is told who decided and when. The callback id is a
+bearer token for the suspended execution: it never leaves this module, the logs, or the
+audit (error texts are scrubbed because botocore puts the callback URL in some messages).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from approvals import orders_table
+from approvals.models import Decision
+from approvals.orders_table import ClaimLost, Order, OrderAlreadyDecided
+from approvals.selectors import duration_label, pending_count_forget, user_identities
+from executions import durable_api
+from executions.durable_api import TRANSIENT_ERRORS, CallbackClosed, DurableApiError
+
+logger = logging.getLogger(__name__)
+
+
+class FourEyesViolation(Exception):
+    """The person who requested an order tried to decide it."""
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    outcome: str  # one of Decision.OUTCOMES
+    message: str
+    order: Order
+    decision: Decision
+
+    @property
+    def level(self) -> str:
+        return {Decision.SUCCEEDED: "success", Decision.ALREADY_DECIDED: "warning", Decision.CLOSED: "warning"}.get(
+            self.outcome, "error"
+        )
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _scrub(text: str, secret: str) -> str:
+    if not secret:
+        return text
+    for form in {secret, quote(secret, safe=""), quote(secret)}:
+        text = text.replace(form, "<callback-id>")
+    return text
+
+
+def _is_requester(order: Order, user) -> bool:
+    requester = order.requested_by.strip().lower()
+    return bool(requester) and requester in {name.lower() for name in user_identities(user)}
+
+
+def _audit(*, order: Order, user, username: str, decision: str, comment: str, outcome: str, error: str = "",
+           request_id: str = "") -> Decision:
+    return Decision.objects.create(
+        order_id=order.order_id,
+        execution_arn=order.execution_arn,
+        decision=decision,
+        comment=comment,
+        user=user,
+        username=username,
+        outcome=outcome,
+        error=error[:4000],
+        customer_name=order.customer_name[:256],
+        amount=order.amount,
+        requested_by=order.requested_by[:256],
+        order_created_at=order.created_at,
+        approval_deadline=order.approval_deadline,
+        request_id=request_id or "",
+    )
+
+
+def _local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return "an unknown time"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def already_decided_message(order: Order) -> str:
+    """What a losing approver is told, from the order as it is now."""
+    who = order.claimed_by or order.decided_by
+    when = order.claimed_at or order.decided_at
+    if order.status in {"expired", "closed"}:
+        return "The approval window for this order is over: it can no longer be decided."
+    if order.status == orders_table.PENDING and not order.has_callback:
+        return "This order is still being set up (its callback is not stored yet). Try again in a moment."
+    if who:
+        return f"Already decided by {who} at {_local_time(when)}."
+    return f"This order is no longer pending (status: {order.status or 'unknown'})."
+
+
+# --- the callback's state, read from the execution history (no writes, no heartbeats) ----------
+
+
+OPEN, SUCCEEDED, FAILED, TIMED_OUT, CLOSED, UNKNOWN = "open", "succeeded", "failed", "timed_out", "closed", "unknown"
+
+
+def callback_state(*, execution_arn: str, callback_id: str) -> str:
+    """open | succeeded | failed | timed_out | closed (execution over) | unknown (not in the history).
+
+    Reads GetDurableExecutionHistory: CallbackStarted carries the callback id; the operation's
+    later Callback* event tells how it ended. Raises DurableApiError when the API cannot answer.
+    """
+    operation_id, ended = None, None
+    marker = None
+    while True:
+        kwargs = {"DurableExecutionArn": execution_arn, "MaxItems": 1000}
+        if marker:
+            kwargs["Marker"] = marker
+        page = durable_api._call("get_durable_execution_history", **kwargs)
+        for event in page.get("Events", []):
+            kind = event.get("EventType", "")
+            if kind == "CallbackStarted" and event.get("CallbackStartedDetails", {}).get("CallbackId") == callback_id:
+                operation_id = event.get("Id")
+            elif operation_id and event.get("Id") == operation_id:
+                ended = {"CallbackSucceeded": SUCCEEDED, "CallbackFailed": FAILED, "CallbackTimedOut": TIMED_OUT}.get(
+                    kind, ended
+                )
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+    if operation_id is None:
+        return UNKNOWN
+    if ended:
+        return ended
+    status = durable_api.execution_describe(execution_arn=execution_arn).status
+    return OPEN if status == "RUNNING" else CLOSED
+
+
+# --- deciding ------------------------------------------------------------------------------------
+
+
+def _send_with_retries(*, callback_id: str, result: dict, started: float) -> int:
+    """Send the callback, retrying transient errors with exponential backoff and jitter.
+
+    Returns the number of attempts used. Stops early so that a request never holds a claim
+    long enough for the stale-claim release to consider it abandoned.
+    """
+    attempts = max(1, settings.APPROVALS_CALLBACK_ATTEMPTS)
+    budget = settings.APPROVALS_CLAIM_STALE_SECONDS / 3
+    for attempt in range(1, attempts + 1):
+        try:
+            durable_api.callback_succeed(callback_id=callback_id, result=result)
+            return attempt
+        except TRANSIENT_ERRORS as error:
+            delay = settings.APPROVALS_CALLBACK_BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random() / 2)
+            retry_after = getattr(error, "retry_after", None)
+            if retry_after:
+                delay = max(delay, min(retry_after, 10.0))
+            if attempt == attempts or time.monotonic() - started + delay > budget:
+                error.attempts = attempt
+                raise
+            time.sleep(delay)
+        except CallbackClosed as error:
+            error.attempts = attempt
+            raise
+    raise AssertionError("unreachable")
+
+
+def order_decide(*, order_id: str, user, approve: bool, comment: str = "", request_id: str = "") -> DecisionResult:
+    """Decide one order for `user`. Exactly one decision per order is ever sent.
+
+    Raises orders_table.OrderNotFound, FourEyesViolation, OrdersTableUnavailable.
+    """
+    decision = Decision.APPROVE if approve else Decision.REJECT
+    username = user.get_username()
+    comment = (comment or "").strip()
+    order = orders_table.order_get(order_id=order_id)
+
+    def audit(outcome: str, error: str = "", at_order: Order | None = None) -> Decision:
+        return _audit(
+            order=at_order or order, user=user, username=username, decision=decision, comment=comment,
+            outcome=outcome, error=error, request_id=request_id,
+        )
+
+    if _is_requester(order, user):
+        audit(Decision.FORBIDDEN, "four-eyes: the requester cannot decide their own order")
+        raise FourEyesViolation(f"{order.requested_by} requested this order, so someone else must decide it.")
+
+    token, claimed_at = uuid.uuid4().hex, _now_iso()
+    try:
+        claim = orders_table.order_claim(
+            order_id=order_id, token=token, claimed_by=username, decision=decision, comment=comment,
+            claimed_at=claimed_at, not_by=user_identities(user),
+        )
+    except OrderAlreadyDecided as lost:
+        current = lost.order or order
+        if _is_requester(current, user):  # requestedBy matched exactly inside DynamoDB's condition
+            audit(Decision.FORBIDDEN, "four-eyes: the requester cannot decide their own order", current)
+            raise FourEyesViolation(f"{current.requested_by} requested this order, so someone else must decide it.")
+        message = already_decided_message(current)
+        closed = current.status in {"expired", "closed"}
+        record = audit(Decision.CLOSED if closed else Decision.ALREADY_DECIDED, message, current)
+        return DecisionResult(record.outcome, message, current, record)
+
+    started = time.monotonic()
+    result = {"approved": approve, "decidedBy": username, "comment": comment, "decidedAt": claimed_at}
+    final_status = "approved" if approve else "rejected"
+    try:
+        _send_with_retries(callback_id=claim.callback_id, result=result, started=started)
+    except CallbackClosed as error:
+        return _closed(claim=claim, error=error, result=result, audit=audit)
+    except (DurableApiError, Exception) as error:
+        detail = _scrub(f"{type(error).__name__}: {error}", claim.callback_id)
+        attempts = getattr(error, "attempts", 1)
+        logger.warning("decision on order %s not sent after %s attempt(s): %s", order_id, attempts, detail)
+        _release(claim, detail)
+        pending_count_forget()
+        transient = isinstance(error, TRANSIENT_ERRORS)
+        message = (
+            f"The decision could not be sent to the workflow ({'temporary problem, ' if transient else ''}"
+            f"{attempts} attempt{'s' if attempts != 1 else ''}): {detail}. Nothing was decided; the order is "
+            "back in the inbox, please try again."
+        )
+        record = audit(Decision.FAILED, detail, claim.order)
+        if not isinstance(error, DurableApiError):
+            raise
+        return DecisionResult(Decision.FAILED, message, claim.order, record)
+
+    _finish(claim, final_status, {"decidedBy": username, "decidedAt": claimed_at, "decisionComment": comment})
+    pending_count_forget()
+    record = audit(Decision.SUCCEEDED, "", claim.order)
+    verb = "Approved" if approve else "Rejected"
+    logger.info("order %s %s by %s", order_id, final_status, username)
+    return DecisionResult(Decision.SUCCEEDED, f"{verb} order {order_id[:8]}; the workflow resumes.", claim.order,
+                          record)
+
+
+def _release(claim, detail: str) -> None:
+    try:
+        orders_table.order_claim_release(order_id=claim.order.order_id, token=claim.token, error=detail)
+    except ClaimLost:
+        logger.info("claim on order %s already resolved", claim.order.order_id)
+
+
+def _finish(claim, status: str, attributes: dict | None = None) -> None:
+    try:
+        orders_table.order_claim_finish(
+            order_id=claim.order.order_id, token=claim.token, status=status, attributes=attributes
+        )
+    except ClaimLost:
+        # The resumed workflow already wrote its own outcome: nothing to do.
+        logger.info("order %s already finalised by the workflow", claim.order.order_id)
+
+
+def _closed(*, claim, error: CallbackClosed, result: dict, audit) -> DecisionResult:
+    """The callback was not open. Find out why (history), never leave the order in deciding."""
+    order = claim.order
+    try:
+        state = callback_state(execution_arn=order.execution_arn, callback_id=claim.callback_id)
+    except DurableApiError as history_error:
+        logger.warning("could not read the history of %s: %s", order.execution_arn, history_error)
+        state = UNKNOWN
+    past_deadline = order.approval_deadline is not None and order.approval_deadline <= datetime.now(UTC)
+    if state == SUCCEEDED and getattr(error, "attempts", 1) > 1:
+        # An earlier attempt timed out on our side but reached the service: our decision was delivered.
+        _finish(claim, "approved" if result["approved"] else "rejected",
+                {"decidedBy": result["decidedBy"], "decidedAt": result["decidedAt"],
+                 "decisionComment": result["comment"]})
+        pending_count_forget()
+        record = audit(Decision.SUCCEEDED, "delivered by an earlier attempt", order)
+        return DecisionResult(Decision.SUCCEEDED, "Decision recorded; the workflow resumes.", order, record)
+    if state == OPEN and not past_deadline:
+        # The service said closed but the history still shows it open: do not guess, give the order back.
+        detail = f"callback reported closed ({error.code}) but still open in the history; not decided"
+        _release(claim, detail)
+        pending_count_forget()
+        record = audit(Decision.FAILED, detail, order)
+        return DecisionResult(Decision.FAILED, "The workflow did not accept the decision; please try again.",
+                              order, record)
+    if state == TIMED_OUT or past_deadline:
+        status = "expired"
+        when = f" (deadline {_local_time(order.approval_deadline)})" if order.approval_deadline else ""
+        message = f"The approval window for this order is over{when}: it can no longer be decided."
+    else:
+        status = "closed"
+        message = "This order's callback was already answered outside the dashboard: it can no longer be decided."
+    _finish(claim, status)
+    pending_count_forget()
+    record = audit(Decision.CLOSED, f"callback closed ({state}): {error.code or 'closed'}", order)
+    return DecisionResult(Decision.CLOSED, message, order, record)
+
+
+# --- claims left behind by a crash ------------------------------------------------------------------
+
+
+def claims_release_stale(*, older_than_seconds: int, limit: int = 100) -> dict[str, int]:
+    """Resolve orders left in `deciding` longer than `older_than_seconds` (a crash between claim and outcome).
+
+    Safe because it only acts on what the execution history proves:
+    - callback still open and execution running -> the decision was never delivered: back to pending_approval;
+    - callback succeeded -> it was delivered: finalise the order as the claim says (the workflow writes the same);
+    - callback timed out / failed / execution over -> expired / closed;
+    - history unreadable or callback not found -> left alone (and counted), to be retried next run.
+    `older_than_seconds` must exceed the longest a decision request can hold a claim (the request
+    gives up retrying after a third of APPROVALS_CLAIM_STALE_SECONDS).
+    """
+    counts = {"released": 0, "recovered": 0, "closed": 0, "undetermined": 0, "skipped": 0}
+    now = datetime.now(UTC)
+    users = get_user_model()
+    for stale in orders_table.orders_deciding(limit=limit):
+        order = stale.order
+        if order.claimed_at and (now - order.claimed_at).total_seconds() < older_than_seconds:
+            counts["skipped"] += 1
+            continue
+        try:
+            state = callback_state(execution_arn=order.execution_arn, callback_id=stale.callback_id)
+        except DurableApiError as error:
+            logger.warning("stale claim on order %s: history unavailable (%s)", order.order_id, error)
+            counts["undetermined"] += 1
+            continue
+        age = duration_label((now - order.claimed_at).total_seconds()) if order.claimed_at else "unknown time"
+        user = users.objects.filter(**{users.USERNAME_FIELD: order.claimed_by}).first() if order.claimed_by else None
+        decision = order.claim_decision if order.claim_decision in {Decision.APPROVE, Decision.REJECT} else "approve"
+        common = {"order": order, "user": user, "username": order.claimed_by or "unknown", "decision": decision,
+                  "comment": order.attributes.get("claimComment", "") or ""}
+        try:
+            if state == OPEN:
+                detail = f"claim abandoned for {age} with the callback still open: released back to the inbox"
+                orders_table.order_claim_release(order_id=order.order_id, token=stale.token, error=detail)
+                _audit(outcome=Decision.RELEASED, error=detail, **common)
+                counts["released"] += 1
+            elif state == SUCCEEDED:
+                final = "approved" if decision == Decision.APPROVE else "rejected"
+                orders_table.order_claim_finish(
+                    order_id=order.order_id, token=stale.token, status=final,
+                    attributes={"decidedBy": order.claimed_by, "decidedAt": order.attributes.get("claimedAt", ""),
+                                "decisionComment": common["comment"]},
+                )
+                _audit(outcome=Decision.RECOVERED, error=f"callback had been delivered; order finalised {final}",
+                       **common)
+                counts["recovered"] += 1
+            elif state in {TIMED_OUT, FAILED, CLOSED}:
+                final = "expired" if state == TIMED_OUT else "closed"
+                orders_table.order_claim_finish(order_id=order.order_id, token=stale.token, status=final)
+                _audit(outcome=Decision.CLOSED, error=f"stale claim: callback {state}; order set {final}", **common)
+                counts["closed"] += 1
+            else:
+                logger.warning("stale claim on order %s: callback not found in the history; left alone",
+                               order.order_id)
+                counts["undetermined"] += 1
+        except ClaimLost:
+            counts["skipped"] += 1
+    if counts["released"] or counts["recovered"] or counts["closed"]:
+        pending_count_forget()
+    return counts

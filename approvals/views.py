@@ -1,0 +1,250 @@
+"""Approvals pages: the inbox, one order, decisions (approve/reject), the nav badge, the audit list."""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from approvals import orders_table, selectors, services
+from approvals.forms import ApproveForm, DecisionFilterForm, InboxFilterForm, RejectForm
+from approvals.models import Decision
+from approvals.orders_table import OrderNotFound, OrdersTableUnavailable
+from dashboard.roles import ADMINS, ALL_ROLES, APPROVERS, role_required, user_can_decide
+
+logger = logging.getLogger(__name__)
+
+DECIDED_EVENT = "approvals:decided"
+
+
+def _unavailable(request, error: OrdersTableUnavailable, *, partial: str | None = None):
+    context = {"error": error, "table": error.table, "endpoint": error.endpoint}
+    if partial and request.htmx:
+        # Keep the polling wrapper alive so the table comes back on its own when DynamoDB does.
+        return render(request, partial, {**context, "unavailable": True, **_inbox_refresh_context(request)})
+    return render(request, "approvals/unavailable.html", context, status=503)
+
+
+def _inbox_refresh_context(request) -> dict:
+    return {"refresh_seconds": settings.APPROVALS_REFRESH_SECONDS, "refresh_url": request.get_full_path()}
+
+
+# --- inbox -------------------------------------------------------------------------------------
+
+
+@require_GET
+@role_required(*ALL_ROLES)
+def inbox(request):
+    form = InboxFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {"q": "", "sort": "", "cursor": ""}
+    try:
+        page = selectors.inbox_page(
+            cursor=filters["cursor"],
+            query=filters["q"],
+            sort=filters["sort"],
+            identities=selectors.user_identities_folded(request.user),
+        )
+    except selectors.InvalidCursor:
+        return render(request, "approvals/bad_cursor.html", {"inbox_url": reverse("approvals:inbox")}, status=400)
+    except OrdersTableUnavailable as error:
+        return _unavailable(request, error, partial="approvals/inbox.html#table")
+    context = {
+        "page": page,
+        "form": form,
+        "filters": filters,
+        "can_decide": user_can_decide(request.user),
+        "first_page": not filters["cursor"],
+        **_inbox_refresh_context(request),
+    }
+    if request.htmx and request.htmx.target == "inbox-table":
+        return render(request, "approvals/inbox.html#table", context)
+    return render(request, "approvals/inbox.html", context)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def badge(request):
+    count = selectors.orders_pending_count() if request.user.is_authenticated else None
+    return render(
+        request,
+        "approvals/badge.html",
+        {"count": count, "authenticated": request.user.is_authenticated, "oob": False},
+    )
+
+
+# --- one order --------------------------------------------------------------------------------
+
+
+def _order_or_404(order_id: str):
+    if len(order_id) > 128:
+        raise Http404("No order with this id.")
+    try:
+        return orders_table.order_get(order_id=order_id)
+    except OrderNotFound:
+        raise Http404(f"No order with id {order_id}.")
+
+
+def _detail_context(request, order, **extra) -> dict:
+    return {
+        "order": order,
+        "row": selectors.inbox_row(order, identities=selectors.user_identities_folded(request.user)),
+        "execution_pk": selectors.order_execution_pk(execution_arn=order.execution_arn),
+        "attempts": selectors.decisions_list(user=request.user).filter(order_id=order.order_id)[:50],
+        "can_decide": user_can_decide(request.user),
+        "approve_form": extra.pop("approve_form", None) or ApproveForm(),
+        "reject_form": extra.pop("reject_form", None) or RejectForm(),
+        **extra,
+    }
+
+
+@require_GET
+@role_required(*ALL_ROLES)
+def order_detail(request, order_id: str):
+    try:
+        order = _order_or_404(order_id)
+    except OrdersTableUnavailable as error:
+        return _unavailable(request, error)
+    return render(request, "approvals/order_detail.html", _detail_context(request, order))
+
+
+# --- decisions -------------------------------------------------------------------------------------
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("approvals:inbox")
+
+
+def _decide(request, order_id: str, *, approve: bool):
+    form = (ApproveForm if approve else RejectForm)(request.POST)
+    try:
+        if not form.is_valid():
+            order = _order_or_404(order_id)
+            if request.htmx:
+                row = selectors.inbox_row(order, identities=selectors.user_identities_folded(request.user))
+                return render(
+                    request,
+                    "approvals/inbox.html#row",
+                    {"row": row, "can_decide": True, "reject_form": form, "reject_open": True},
+                )
+            key = "approve_form" if approve else "reject_form"
+            context = _detail_context(request, order, **{key: form, "reject_open": not approve})
+            return render(request, "approvals/order_detail.html", context, status=400)
+        comment = form.cleaned_data.get("comment" if approve else "reason", "")
+        try:
+            result = services.order_decide(
+                order_id=order_id, user=request.user, approve=approve, comment=comment,
+                request_id=getattr(request, "id", ""),
+            )
+        except OrderNotFound:
+            raise Http404(f"No order with id {order_id}.")
+        except services.FourEyesViolation as error:
+            raise PermissionDenied(f"Four-eyes rule: {error}")
+    except OrdersTableUnavailable as error:
+        if request.htmx:
+            return render(request, "approvals/unavailable_row.html", {"error": error, "order_id": order_id})
+        return _unavailable(request, error)
+    if request.htmx:
+        response = render(
+            request,
+            "approvals/outcome_row.html",
+            {"result": result, "approve": approve, "count": selectors.orders_pending_count()},
+        )
+        response["HX-Trigger"] = DECIDED_EVENT
+        return response
+    messages.add_message(request, getattr(messages, result.level.upper()), result.message)
+    return redirect(_safe_next(request))
+
+
+@require_POST
+@role_required(APPROVERS, ADMINS)
+def order_approve(request, order_id: str):
+    return _decide(request, order_id, approve=True)
+
+
+@require_POST
+@role_required(APPROVERS, ADMINS)
+def order_reject(request, order_id: str):
+    return _decide(request, order_id, approve=False)
+
+
+# --- the decisions audit ------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets execute cells that start with these characters.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+CSV_COLUMNS = [
+    ("created_at", "time"), ("username", "user"), ("decision", "decision"), ("outcome", "outcome"),
+    ("order_id", "order_id"), ("customer_name", "customer"), ("amount", "amount"), ("requested_by", "requested_by"),
+    ("order_created_at", "order_created_at"), ("comment", "comment_or_reason"), ("error", "error"),
+    ("execution_arn", "execution_arn"), ("request_id", "request_id"),
+]
+
+
+def _decisions_csv(decisions) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow([header for _, header in CSV_COLUMNS])
+        for decision in decisions.iterator(chunk_size=500):
+            yield writer.writerow([_csv_cell(getattr(decision, name)) for name, _ in CSV_COLUMNS])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="decisions.csv"'
+    return response
+
+
+@require_GET
+@role_required(*ALL_ROLES)
+def decisions(request):
+    form = DecisionFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    sees_all = selectors.decisions_visible_to_all(request.user)
+    queryset = selectors.decisions_list(
+        user=request.user,
+        username=filters.get("user", ""),
+        outcome=filters.get("outcome", ""),
+        decision=filters.get("decision", ""),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
+    if request.GET.get("format") == "csv":
+        return _decisions_csv(queryset)
+    page = Paginator(queryset, settings.APPROVALS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    context = {
+        "form": form,
+        "page": page,
+        "sees_all": sees_all,
+        "usernames": selectors.decision_usernames() if sees_all else [],
+        "query": query.urlencode(),
+        "outcomes": Decision.OUTCOMES,
+    }
+    return render(request, "approvals/decisions.html", context)
+
+
