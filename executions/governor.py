@@ -55,7 +55,7 @@ def governor_acquire(*, max_wait: float | None = None, clock=time.time, sleep=ti
         return _acquire(max_wait=max_wait, clock=clock, sleep=sleep)
     except BudgetExhausted:
         raise
-    except Exception:  # noqa: BLE001 - the cache backend's own errors vary
+    except Exception:  # the cache backend's own errors vary
         logger.exception("rate governor unavailable; calling without it")
         return 0.0
 
