@@ -66,9 +66,20 @@ def orders_table_create() -> bool:
 
 
 def orders_table_ping() -> None:
-    """Raise OrdersTableUnavailable unless the table answers."""
+    """Raise OrdersTableUnavailable unless the table and its status index answer.
+
+    A one-item Query, not DescribeTable: the production IAM policy (deploy/iam-policy.json) allows only
+    GetItem, Query and UpdateItem.
+    """
     try:
-        aws_client("dynamodb", max_attempts=1, read_timeout=3).describe_table(TableName=settings.ORDERS_TABLE)
+        aws_client("dynamodb", max_attempts=1, read_timeout=3).query(
+            TableName=settings.ORDERS_TABLE,
+            IndexName=STATUS_INDEX,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "pending_approval"}},
+            Limit=1,
+        )
     except (ClientError, BotoCoreError) as error:
         raise OrdersTableUnavailable(str(error)) from error
 

@@ -71,7 +71,7 @@ def counter_series(name: str) -> list[tuple[dict[str, str], int]]:
         fields = cache.get(f"{_NAMESPACE}:{name}:series") or []
         values = cache.get_many([f"{_NAMESPACE}:{name}:{field}" for field in fields])
         pairs = [(field, int(values.get(f"{_NAMESPACE}:{name}:{field}", 0))) for field in fields]
-    return sorted((dict(json.loads(field)), value) for field, value in pairs)
+    return [(dict(json.loads(field)), value) for field, value in sorted(pairs)]
 
 
 def counter_total(name: str, **labels: object) -> int:

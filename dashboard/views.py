@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from dashboard.health import dependencies_check
 from dashboard.metrics import metrics_access, metrics_render
@@ -30,4 +30,4 @@ def metrics(request):
         return response
     if access == "forbidden":
         return HttpResponse("Metrics are for operators and admins.\n", status=403)
-    return HttpResponse(metrics_render(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(metrics_render(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
