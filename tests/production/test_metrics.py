@@ -176,9 +176,7 @@ def test_api_calls_throttles_and_errors_by_operation(client, aws, db):
     assert value(samples, "durable_console_api_calls_total", operation="get_durable_execution") == 2
     assert value(samples, "durable_console_api_calls_total", operation="list_durable_executions_by_function") >= 1
     assert value(samples, "durable_console_api_throttles_total", operation="get_durable_execution") == 1
-    errors = {
-        labels: v for (name, labels), v in samples.items() if name == "durable_console_api_errors_total"
-    }
+    errors = {labels: v for (name, labels), v in samples.items() if name == "durable_console_api_errors_total"}
     assert sum(errors.values()) == 1
     ((labels, _),) = errors.items()
     assert dict(labels)["operation"] == "get_durable_execution"

@@ -1,0 +1,200 @@
+"""deploy/iam-policy.json: least privilege, in shape and in scope, and enough for the code.
+
+"Enough" is checked against the code itself: every boto3 operation that the
+dashboard's production code can call (found by reading its syntax tree) must be
+allowed, and every allowed action must be one the code calls.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+from pathlib import Path
+
+import boto3
+import pytest
+from django.core.management import CommandError, call_command
+
+from dashboard.iam import POLICY_TEMPLATE, iam_policy_render, iam_policy_template
+
+PROJECT = Path(__file__).resolve().parents[2]
+PRODUCTION_CODE = ["approvals", "executions", "dashboard"]
+# Code that never runs in a deployment: the local stack and the local demo-data commands.
+LOCAL_ONLY_PATHS = {
+    "dashboard/localstack",
+    "dashboard/management/commands/bootstrap_local.py",
+    "dashboard/management/commands/seed_orders.py",
+}
+# Gateway functions used only by the local-only code above (asserted below).
+LOCAL_ONLY_FUNCTIONS = {"orders_table_create", "execution_start"}
+
+EXPECTED_ACTIONS = {
+    "lambda:ListDurableExecutionsByFunction",
+    "lambda:GetDurableExecution",
+    "lambda:GetDurableExecutionHistory",
+    "lambda:SendDurableExecutionCallbackSuccess",
+    "lambda:SendDurableExecutionCallbackFailure",
+    "lambda:SendDurableExecutionCallbackHeartbeat",
+    "lambda:StopDurableExecution",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+}
+ARN_LAMBDA = re.compile(r"^arn:aws:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:\$\{FunctionName\}(:\*)?$")
+ARN_DYNAMODB = re.compile(
+    r"^arn:aws:dynamodb:\$\{AWS::Region\}:\$\{AWS::AccountId\}:table/\$\{OrdersTable\}(/index/status-createdAt-index)?$"
+)
+
+
+def _operations(service: str) -> dict[str, str]:
+    client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    operations = dict(client.meta.method_to_api_mapping)
+    for waiter in client.waiter_names:
+        operations[f"waiter:{waiter}"] = client.get_waiter(waiter).config.operation
+    return operations
+
+
+def _production_files() -> list[Path]:
+    """The production modules (the gateways among them are the only code that calls AWS)."""
+    files = []
+    for top in PRODUCTION_CODE:
+        for path in sorted((PROJECT / top).rglob("*.py")):
+            relative = path.relative_to(PROJECT).as_posix()
+            if "/migrations/" in relative or any(relative.startswith(p) for p in LOCAL_ONLY_PATHS):
+                continue
+            files.append(path)
+    return files
+
+
+def _used_operations() -> dict[str, set[str]]:
+    """{snake_case operation or waiter:name: {'file:function', ...}} for the production code."""
+    known = set(_operations("lambda")) | set(_operations("dynamodb"))
+    used: dict[str, set[str]] = {}
+    for path in _production_files():
+        source = path.read_text()
+        if "aws_client(" not in source:
+            continue  # only gateways build boto3 clients (dashboard/aws.py is the one factory)
+        tree = ast.parse(source)
+        for top in tree.body:
+            scope = getattr(top, "name", "<module>")
+            if scope in LOCAL_ONLY_FUNCTIONS:
+                continue
+            for node in ast.walk(top):
+                names = []
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    names.append(node.func.attr)
+                    if node.func.attr == "get_waiter" and node.args and isinstance(node.args[0], ast.Constant):
+                        names.append(f"waiter:{node.args[0].value}")
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    names.append(node.value)
+                for name in names:
+                    if name in known:
+                        used.setdefault(name, set()).add(f"{path.relative_to(PROJECT)}:{scope}")
+    return used
+
+
+def _iam_actions(operation: str) -> set[str]:
+    actions = set()
+    for service, prefix in (("lambda", "lambda"), ("dynamodb", "dynamodb")):
+        mapping = _operations(service)
+        if operation in mapping:
+            actions.add(f"{prefix}:{mapping[operation]}")
+    return actions
+
+
+def _allowed_actions(policy) -> set[str]:
+    return {action for statement in policy["Statement"] for action in statement["Action"]}
+
+
+def test_policy_shape():
+    policy = iam_policy_template()
+    assert policy["Version"] == "2012-10-17"
+    sids = [statement["Sid"] for statement in policy["Statement"]]
+    assert len(sids) == len(set(sids))
+    for statement in policy["Statement"]:
+        assert set(statement) == {"Sid", "Effect", "Action", "Resource"}, "no NotAction/NotResource/Condition tricks"
+        assert statement["Effect"] == "Allow"
+        assert isinstance(statement["Action"], list) and isinstance(statement["Resource"], list)
+
+
+def test_no_wildcard_actions_and_nothing_beyond_the_listed_apis():
+    policy = iam_policy_template()
+    actions = _allowed_actions(policy)
+    assert not [a for a in actions if "*" in a]
+    assert actions == EXPECTED_ACTIONS
+
+
+def test_resources_are_scoped_to_the_monitored_functions_and_the_orders_table():
+    for statement in iam_policy_template()["Statement"]:
+        for resource in statement["Resource"]:
+            assert resource != "*"
+            service = {a.split(":")[0] for a in statement["Action"]}
+            assert len(service) == 1, "one service per statement"
+            pattern = ARN_LAMBDA if service == {"lambda"} else ARN_DYNAMODB
+            assert pattern.match(resource), resource
+
+
+def test_execution_apis_use_qualified_arns():
+    """Lambda authorises durable-execution calls against `function:NAME:<version>/durable-execution/...`:
+    an unqualified function ARN never matches, so every execution-level statement needs `:*`."""
+    for statement in iam_policy_template()["Statement"]:
+        if statement["Action"] == ["lambda:ListDurableExecutionsByFunction"]:
+            continue
+        if statement["Action"][0].startswith("lambda:"):
+            assert all(r.endswith(":${FunctionName}:*") for r in statement["Resource"]), statement
+
+
+def test_every_operation_the_code_calls_is_allowed_and_nothing_more():
+    used = _used_operations()
+    required = {action for operation in used for action in _iam_actions(operation)}
+    allowed = _allowed_actions(iam_policy_template())
+    missing = {
+        a: sorted(w for op, where in used.items() if a in _iam_actions(op) for w in where) for a in required - allowed
+    }
+    assert not missing, f"the code calls APIs the policy does not allow: {missing}"
+    assert allowed <= required, f"the policy allows APIs the code never calls: {allowed - required}"
+
+
+def test_local_only_gateway_functions_are_not_called_by_production_code():
+    for path in _production_files():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                assert name not in LOCAL_ONLY_FUNCTIONS, f"{path}: {name} needs more than the IAM policy allows"
+
+
+def test_render_fills_every_placeholder_per_function():
+    policy = iam_policy_render(
+        account_id="123456789012", region="eu-west-1", functions=["OrderApproval", "Billing:prod"], orders_table="Ord"
+    )
+    text = json.dumps(policy)
+    assert "${" not in text
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["AnswerCallbacksAndStopExecutions"]["Resource"] == [
+        "arn:aws:lambda:eu-west-1:123456789012:function:OrderApproval:*",
+        "arn:aws:lambda:eu-west-1:123456789012:function:Billing:*",
+    ]
+    assert by_sid["OrdersTable"]["Resource"] == [
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/Ord",
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/Ord/index/status-createdAt-index",
+    ]
+
+
+def test_iam_policy_command_prints_the_policy_for_the_configured_deployment(settings):
+    settings.DURABLE_FUNCTIONS = ["OrderApproval", "Refunds"]
+    settings.ORDERS_TABLE = "ProdOrders"
+    out = io.StringIO()
+    call_command("iam_policy", "--account-id", "210987654321", "--region", "us-west-2", stdout=out)
+    policy = json.loads(out.getvalue())
+    resources = [r for s in policy["Statement"] for r in s["Resource"]]
+    assert "arn:aws:lambda:us-west-2:210987654321:function:Refunds:*" in resources
+    assert "arn:aws:dynamodb:us-west-2:210987654321:table/ProdOrders" in resources
+    with pytest.raises(CommandError, match="12 digits"):
+        call_command("iam_policy", "--account-id", "42")
+
+
+def test_the_template_file_is_the_one_in_deploy():
+    assert POLICY_TEMPLATE == PROJECT / "deploy" / "iam-policy.json"
