@@ -101,7 +101,7 @@ def _run(*, user, action: str, execution: Execution, operation: Operation | None
     if not actions_enabled():
         raise ActionsDisabled("The console is in read-only mode: actions are disabled.")
     target = f"{action}:{execution.pk}:{operation.operation_id if operation else ''}"
-    if nonce and not cache.add(f"action-nonce:{nonce}", target, NONCE_SECONDS):
+    if nonce and not cache.add(f"action-nonce:{nonce}:{target}", 1, NONCE_SECONDS):
         audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
                        outcome=REJECTED, error="duplicate submission (this form was already sent)", nonce=nonce)
         return ActionResult(audit, "This form was already submitted; nothing was sent again.", False)
@@ -143,7 +143,7 @@ def _run(*, user, action: str, execution: Execution, operation: Operation | None
     return ActionResult(audit, message, resynced, resync_error)
 
 
-def _callback_precheck(action: str, execution: Execution, operation: Operation):
+def _callback_precheck(action: str, execution: Execution, operation: Operation, *, early_confirmed: bool = True):
     def check():
         if execution.status != "RUNNING" and execution.is_terminal:
             return NOT_RUNNING, f"The execution has already finished ({execution.status}): nothing to do."
@@ -153,6 +153,13 @@ def _callback_precheck(action: str, execution: Execution, operation: Operation):
             action=action, execution=execution, operation=operation
         ):
             return REJECTED, "This callback was already failed from the console: nothing was sent again."
+        if not early_confirmed:
+            from executions.selectors import callback_is_overdue
+
+            if not callback_is_overdue(operation):
+                return REJECTED, (
+                    "The callback is not past its deadline or SLA: failing it early needs an extra confirmation."
+                )
         if not operation.callback_id:
             return FAILED, "The callback id of this operation is not known yet (the sync has not seen it)."
         return None
@@ -160,15 +167,22 @@ def _callback_precheck(action: str, execution: Execution, operation: Operation):
     return check
 
 
-def callback_fail(*, user, execution: Execution, operation: Operation, reason: str, nonce: str = "") -> ActionResult:
-    """SendDurableExecutionCallbackFailure with a typed error (ManualFailure and the reason)."""
+def callback_fail(*, user, execution: Execution, operation: Operation, reason: str, nonce: str = "",
+                  early_confirmed: bool = False) -> ActionResult:
+    """SendDurableExecutionCallbackFailure with a typed error (ManualFailure and the reason).
+
+    Callbacks that are not overdue yet are failed only with `early_confirmed`.
+    """
     data = json.dumps(
         {"errorType": MANUAL_FAILURE, "reason": reason, "by": user.get_username(),
          "at": timezone.now().isoformat(timespec="seconds")}
     )
     return _run(
         user=user, action=OperatorAction.FAIL_CALLBACK, execution=execution, operation=operation, reason=reason,
-        nonce=nonce, precheck=_callback_precheck(OperatorAction.FAIL_CALLBACK, execution, operation),
+        nonce=nonce,
+        precheck=_callback_precheck(
+            OperatorAction.FAIL_CALLBACK, execution, operation, early_confirmed=early_confirmed
+        ),
         call=lambda: durable_api.callback_fail(
             callback_id=operation.callback_id, error_type=MANUAL_FAILURE, message=reason, data=data
         ),

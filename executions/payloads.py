@@ -69,3 +69,16 @@ def pretty(value) -> str:
         return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=False)
     except (TypeError, ValueError):
         return str(value)
+
+
+SECRET_KEYS = {"CallbackId", "callbackId"}
+REDACTED = "(hidden)"
+
+
+def secrets_redact(value):
+    """A copy of `value` with callback ids replaced: whoever holds one can answer the callback."""
+    if isinstance(value, dict):
+        return {key: REDACTED if key in SECRET_KEYS and item else secrets_redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [secrets_redact(item) for item in value]
+    return value

@@ -273,7 +273,8 @@ def _ordering(field_name: str, descending: bool, reverse: bool = False):
 
     desc = descending != reverse
     # NULLs last in the natural order (so first when reversed).
-    expression = F(field_name).desc(nulls_last=not reverse) if desc else F(field_name).asc(nulls_last=not reverse)
+    nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+    expression = F(field_name).desc(**nulls) if desc else F(field_name).asc(**nulls)
     return [expression, "-id" if desc else "id"]
 
 

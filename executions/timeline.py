@@ -196,15 +196,15 @@ def timeline_build(
                 a_start = as_datetime(attempt.get("started")) or op.started_at
                 a_end = as_datetime(attempt.get("ended")) or op_end
                 last = index == len(attempts) - 1
-                failed = bool(attempt.get("error")) or (last and css in ("FAILED",))
+                failed = attempt.get("status") == "FAILED" or bool(attempt.get("error_type")) or (
+                    last and css == "FAILED")
                 if previous_end and a_start > previous_end:
                     row.segments.append(
                         seg(previous_end, a_start, "gap",
                             f"retry delay {duration_text((a_start - previous_end).total_seconds())}")
                     )
                 number = attempt.get("attempt") or index + 1
-                error = attempt.get("error")
-                error_text = error.get("ErrorType") or error.get("type") if isinstance(error, dict) else error
+                error_text = attempt.get("error_type") or attempt.get("error_message") or ""
                 row.segments.append(
                     seg(a_start, a_end, "attempt " + ("FAILED" if failed else css),
                         f"attempt {number}: {duration_text((a_end - a_start).total_seconds())}"

@@ -1,0 +1,391 @@
+"""Execution pages: overview, list, detail (timeline, operations, history), triage, audit log, admin actions.
+
+Pages read only the Django database (the poller keeps it fresh); admin actions
+go through `executions.actions`. htmx requests get a partial of the same template.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard.roles import ADMINS, ALL_ROLES, role_required, user_is_admin
+from executions import actions, charts, selectors
+from executions.forms import (
+    ActionFilterForm,
+    BulkFailForm,
+    ExecutionFilterForm,
+    FailCallbackForm,
+    HistoryFilterForm,
+    StopForm,
+    since_parse,
+)
+from executions.models import Execution, Operation
+from executions.payloads import secrets_redact
+from executions.timeline import timeline_build
+
+viewer_required = role_required(*ALL_ROLES)
+admin_required = role_required(ADMINS)
+
+
+def _can_act(request) -> bool:
+    return user_is_admin(request.user) and actions.actions_enabled()
+
+
+def _base_context(request, **extra) -> dict:
+    return {
+        "freshness": selectors.freshness_get(),
+        "can_act": _can_act(request),
+        "read_only": settings.READ_ONLY,
+        **extra,
+    }
+
+
+# --- overview ---------------------------------------------------------------------
+
+
+@require_GET
+@viewer_required
+def overview(request):
+    now = timezone.now()
+    hourly = request.GET.get("range") == "24h"
+    series = selectors.executions_by_status_over_time(now=now, hourly=hourly, days=14)
+    durations = selectors.decision_durations(since=now - timedelta(days=30))
+    context = _base_context(
+        request,
+        counts=selectors.overview_counts(now=now),
+        status_chart=charts.status_chart(series, hourly=hourly),
+        hourly=hourly,
+        decision_chart=charts.decision_histogram(durations) if durations else None,
+        decisions_available=durations is not None,
+        decision_count=len(durations or []),
+        decision_p50=charts.percentile(durations or [], 0.5),
+        decision_p90=charts.percentile(durations or [], 0.9),
+        attention_preview=selectors.attention_list(limit=8),
+        since_24h=(now - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
+    )
+    return render(request, "overview.html", context)
+
+
+# --- list -------------------------------------------------------------------------
+
+
+@require_GET
+@viewer_required
+def execution_list(request):
+    form = ExecutionFilterForm(
+        request.GET or None, statuses=selectors.statuses_seen(), functions=selectors.function_names()
+    )
+    filters = form.filters() if request.GET else selectors.ExecutionFilters()
+    page = selectors.execution_list(
+        filters=filters, after=request.GET.get("after", ""), before=request.GET.get("before", "")
+    )
+    context = _base_context(
+        request,
+        form=form,
+        filters=filters,
+        page=page,
+        refresh_seconds=settings.LIST_REFRESH_SECONDS,
+        now=timezone.now(),
+    )
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "executions/list.html#table", context)
+    return render(request, "executions/list.html", context)
+
+
+# --- detail -----------------------------------------------------------------------
+
+
+def _waiting_on(execution: Execution, operations: list[Operation], now) -> dict:
+    if execution.status != "RUNNING":
+        return {}
+    callbacks = [op for op in operations if op.op_type == "callback" and op.ended_at is None]
+    waits = [op for op in operations if op.op_type == "wait" and op.ended_at is None]
+    retries = [
+        op for op in operations if op.op_type == "step" and op.ended_at is None and (op.attempts or 0) > 1
+    ]
+    steps = [op for op in operations if op.op_type == "step" and op.ended_at is None and (op.attempts or 0) <= 1]
+    invokes = [op for op in operations if op.op_type == "chained_invoke" and op.ended_at is None]
+    for op in callbacks:
+        op.overdue = selectors.callback_is_overdue(op, now=now)
+        op.past_deadline = bool(op.deadline and op.deadline < now)
+    return {"callbacks": callbacks, "waits": waits, "retries": retries, "steps": steps, "invokes": invokes}
+
+
+@require_GET
+@viewer_required
+def execution_detail(request, execution_id: int):
+    execution = selectors.execution_get(execution_id=execution_id)
+    if execution is None:
+        raise Http404("No such execution in the console's database.")
+    history_form = HistoryFilterForm(request.GET or None)
+    history_filters = history_form.filters() if request.GET else selectors.HistoryFilters()
+    after = _int(request.GET.get("after"))
+    before = _int(request.GET.get("before"))
+    history = selectors.history_page(execution=execution, filters=history_filters, after=after, before=before)
+    base = {"execution": execution, "history": history, "history_form": history_form,
+            "event_types": selectors.history_event_types(execution=execution)}
+    if request.htmx and request.htmx.target == "history":
+        return render(request, "executions/detail.html#history", _base_context(request, **base))
+
+    now = timezone.now()
+    operations = selectors.execution_operations(execution=execution)
+    invocations = selectors.execution_invocations(execution=execution)
+    full_axis = request.GET.get("axis") == "full"
+    timeline = timeline_build(
+        execution=execution, operations=operations, invocations=invocations, now=now, full_axis=full_axis
+    )
+    order_id = selectors.execution_order_id(execution=execution, operations=operations)
+    recent_actions = list(execution.actions.order_by("-created_at")[:10])
+    context = _base_context(
+        request,
+        **base,
+        operations=operations,
+        invocations=invocations,
+        timeline=timeline,
+        waiting=_waiting_on(execution, operations, now),
+        order_id=order_id,
+        recent_actions=recent_actions,
+        stop_form=StopForm(),
+        fail_form=FailCallbackForm(),
+        now=now,
+    )
+    return render(request, "executions/detail.html", context)
+
+
+def _int(value) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+@require_GET
+@viewer_required
+def execution_history_download(request, execution_id: int):
+    """The whole stored history, as the JSON `GetDurableExecutionHistory` returns (streamed).
+
+    Callback ids are hidden: they are bearer tokens that answer the callback.
+    """
+    execution = get_object_or_404(Execution, pk=execution_id)
+
+    def chunks():
+        yield '{"Events": ['
+        first = True
+        for raw in selectors.history_raw_iter(execution=execution):
+            yield ("" if first else ",\n") + json.dumps(secrets_redact(raw), default=str)
+            first = False
+        yield "]}\n"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/json")
+    safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in (execution.name or str(execution.pk)))
+    response["Content-Disposition"] = f'attachment; filename="history-{safe_name[:80]}.json"'
+    return response
+
+
+# --- triage -----------------------------------------------------------------------
+
+
+def _function_filter(request) -> str:
+    return (request.GET.get("function") or "").strip()[:170]
+
+
+@require_GET
+@viewer_required
+def attention(request):
+    function = _function_filter(request)
+    rows = selectors.attention_list(function=function)
+    _annotate_callbacks(rows)
+    return render(request, "executions/triage.html", _base_context(
+        request, mode="attention", rows=rows, function=function, functions=selectors.function_names(),
+        title="Needs attention",
+        subtitle="Running executions that look stuck or overdue (and timed-out ones), oldest first.",
+        fail_form=FailCallbackForm(),
+    ))
+
+
+@require_GET
+@viewer_required
+def failures(request):
+    function = _function_filter(request)
+    since_value, since = since_parse(request.GET.get("since", "7d"))
+    rows = selectors.failures_list(since=since, function=function)
+    return render(request, "executions/triage.html", _base_context(
+        request, mode="failures", rows=rows, function=function, functions=selectors.function_names(),
+        since=since_value, title="Failures",
+        subtitle="Failed executions and executions with failed steps, callbacks or invocations, oldest first.",
+    ))
+
+
+def _annotate_callbacks(rows: list[Execution]) -> None:
+    """Attach the open overdue callbacks each execution has (for the inline fail buttons)."""
+    ids = [row.pk for row in rows if row.status == "RUNNING"]
+    by_execution: dict[int, list[Operation]] = {}
+    now = timezone.now()
+    if ids:
+        for op in selectors.open_callbacks_query().filter(execution_id__in=ids).defer("callback_id"):
+            op.overdue = selectors.callback_is_overdue(op, now=now)
+            by_execution.setdefault(op.execution_id, []).append(op)
+    for row in rows:
+        row.open_callbacks = by_execution.get(row.pk, [])
+
+
+def _timeouts_context(request, **extra) -> dict:
+    function = _function_filter(request)
+    since_value, since = since_parse(request.GET.get("since", "7d"))
+    overdue = selectors.overdue_callbacks(function=function)
+    rows = selectors.timed_out_list(since=since, function=function)
+    return _base_context(
+        request, mode="timeouts", rows=rows, overdue=overdue, function=function,
+        functions=selectors.function_names(), since=since_value, title="Timeouts",
+        subtitle="Open callbacks past their deadline or SLA, and executions that timed out, oldest first.",
+        bulk_form=extra.pop("bulk_form", None) or BulkFailForm(), now=timezone.now(), **extra,
+    )
+
+
+@require_GET
+@viewer_required
+def timeouts(request):
+    return render(request, "executions/triage.html", _timeouts_context(request))
+
+
+# --- audit log ----------------------------------------------------------------------
+
+
+@require_GET
+@viewer_required
+def actions_log(request):
+    form = ActionFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else selectors.ActionFilters()
+    page = selectors.actions_list(filters=filters, after=request.GET.get("after", ""),
+                                  before=request.GET.get("before", ""))
+    return render(request, "executions/actions.html", _base_context(request, form=form, page=page))
+
+
+# --- admin actions -------------------------------------------------------------------
+
+
+def _require_actions_enabled():
+    if not actions.actions_enabled():
+        raise PermissionDenied("The console is in read-only mode: admin actions are disabled.")
+
+
+def _back(request, execution: Execution) -> HttpResponseRedirect:
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("execution_detail", args=[execution.pk])
+    return HttpResponseRedirect(target)
+
+
+def _report(request, result: actions.ActionResult) -> None:
+    getattr(messages, result.level)(request, result.message)
+    if result.resync_error:
+        messages.warning(
+            request, f"The page could not be refreshed from Lambda right away ({result.resync_error}); "
+            "the poller will pick the change up shortly."
+        )
+
+
+def _form_errors(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = "" if field == "__all__" else f"{field}: "
+        messages.error(request, label + " ".join(errors))
+
+
+def _callback_operation(execution: Execution, operation_id: str) -> Operation:
+    operation = execution.operations.filter(operation_id=operation_id).first()
+    if operation is None or operation.op_type != "callback":
+        raise Http404("No such callback in this execution.")
+    return operation
+
+
+@require_POST
+@admin_required
+def callback_fail(request, execution_id: int, operation_id: str):
+    _require_actions_enabled()
+    execution = get_object_or_404(Execution, pk=execution_id)
+    operation = _callback_operation(execution, operation_id)
+    form = FailCallbackForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, execution)
+    result = actions.callback_fail(
+        user=request.user, execution=execution, operation=operation, reason=form.cleaned_data["reason"],
+        nonce=form.cleaned_data.get("nonce") or "",
+        early_confirmed=(form.cleaned_data.get("confirm_early") or "").strip().lower() == "yes",
+    )
+    _report(request, result)
+    return _back(request, execution)
+
+
+@require_POST
+@admin_required
+def callback_heartbeat(request, execution_id: int, operation_id: str):
+    _require_actions_enabled()
+    execution = get_object_or_404(Execution, pk=execution_id)
+    operation = _callback_operation(execution, operation_id)
+    form = FailCallbackForm(request.POST, reason_required=False)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, execution)
+    result = actions.callback_heartbeat(
+        user=request.user, execution=execution, operation=operation, reason=form.cleaned_data.get("reason") or "",
+        nonce=form.cleaned_data.get("nonce") or "",
+    )
+    _report(request, result)
+    return _back(request, execution)
+
+
+@require_POST
+@admin_required
+def execution_stop(request, execution_id: int):
+    _require_actions_enabled()
+    execution = get_object_or_404(Execution, pk=execution_id)
+    form = StopForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, execution)
+    result = actions.execution_stop(
+        user=request.user, execution=execution, reason=form.cleaned_data["reason"],
+        error_type=form.cleaned_data["error_type"], nonce=form.cleaned_data.get("nonce") or "",
+    )
+    _report(request, result)
+    return _back(request, execution)
+
+
+@require_POST
+@admin_required
+def callbacks_bulk_fail(request):
+    """Fail several overdue callbacks together; the page shows one outcome per callback."""
+    _require_actions_enabled()
+    form = BulkFailForm(request.POST)
+    if not form.is_valid():
+        return render(request, "executions/triage.html", _timeouts_context(request, bulk_form=form), status=400)
+    operations = (
+        Operation.objects.filter(pk__in=form.cleaned_data["targets"], op_type="callback")
+        .select_related("execution").order_by("started_at", "id")
+    )
+    results = []
+    nonce = form.cleaned_data.get("nonce") or ""
+    for operation in operations:
+        result = actions.callback_fail(
+            user=request.user, execution=operation.execution, operation=operation,
+            reason=form.cleaned_data["reason"], nonce=f"{nonce}-{operation.pk}" if nonce else "",
+        )
+        results.append((operation, result))
+    done = sum(1 for _, result in results if result.ok)
+    level = messages.SUCCESS if done == len(results) else messages.WARNING
+    messages.add_message(request, level, f"Failed {done} of {len(results)} selected callbacks; outcomes below.")
+    return render(request, "executions/triage.html", _timeouts_context(request, results=results))
+
