@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,17 +59,33 @@ def actions_enabled() -> bool:
     return not settings.READ_ONLY
 
 
-def execution_resync(*, execution_id: int) -> tuple[bool, str]:
-    """Re-read one execution's history now; (done, error) — the poller catches up if this fails."""
+def execution_resync(*, execution_id: int, settle_seconds: float | None = None) -> tuple[bool, str]:
+    """Re-read one execution's history now; (done, error). The poller catches up if this fails.
+
+    An answered callback resumes the execution in a new invocation a moment later, so
+    while it is still running the history is re-read for up to `settle_seconds`.
+    """
     try:
         from executions.sync import execution_history_sync
     except ImportError:
         return False, "the history sync is not available"
+    settle = settings.ACTION_RESYNC_SECONDS if settle_seconds is None else settle_seconds
+    deadline = time.monotonic() + settle
     try:
-        execution_history_sync(execution_id=execution_id)
+        while True:
+            execution_history_sync(execution_id=execution_id)
+            status = Execution.objects.filter(pk=execution_id).values_list("status", flat=True).first()
+            if status != "RUNNING" or time.monotonic() >= deadline:
+                break
+            time.sleep(0.4)
     except Exception as error:  # the action already happened; report, never 500
         logger.warning("re-sync of execution %s after an admin action failed: %s", execution_id, error)
         return False, str(error) or type(error).__name__
+    finally:
+        # Whatever happened, the poller looks at this execution first in its next cycle.
+        Execution.objects.filter(pk=execution_id, status="RUNNING").update(
+            next_poll_at=timezone.now(), poll_backoff_seconds=0
+        )
     return True, ""
 
 
