@@ -1,0 +1,176 @@
+"""The rate governor (across processes, on the database cache and on Redis), the poll scheduler,
+and the API-free attention re-check."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from executions import governor
+from executions.models import Execution
+from executions.scheduler import ACTIVE, FINISHING, IDLE, TIMER, PollConfig, poll_plan
+from executions.sync import attention_refresh, executions_due, history_import
+
+PROJECT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+CONFIG = PollConfig(active=2, idle_base=10, cap=300, timer_grace=0.5)
+
+
+def plan(**overrides):
+    kwargs = {
+        "now": NOW,
+        "terminal": False,
+        "history_complete": False,
+        "changed": False,
+        "timers": [],
+        "idle_open": True,
+        "previous_backoff": 0,
+        "config": CONFIG,
+    }
+    return poll_plan(**{**kwargs, **overrides})
+
+
+def test_poll_plan_priorities():
+    assert plan(terminal=True, history_complete=True).next_poll_at is None
+    assert plan(terminal=True).next_poll_at == NOW and plan(terminal=True).priority == FINISHING
+    active = plan(changed=True, previous_backoff=300)
+    assert (active.next_poll_at, active.priority, active.backoff_seconds) == (NOW + timedelta(seconds=2), ACTIVE, 2)
+    # Idle on a callback: exponential backoff up to the cap.
+    backoffs, previous = [], 2
+    for _ in range(8):
+        step = plan(previous_backoff=previous)
+        assert step.priority == IDLE and step.next_poll_at == NOW + timedelta(seconds=step.backoff_seconds)
+        backoffs.append(previous := step.backoff_seconds)
+    assert backoffs == [10, 20, 40, 80, 160, 300, 300, 300]
+    # Idle in a wait: not before its scheduled end (plus a grace), even after a long backoff.
+    wait_end = NOW + timedelta(hours=2)
+    timer = plan(timers=[wait_end], idle_open=False, previous_backoff=40)
+    assert (timer.next_poll_at, timer.priority) == (wait_end + timedelta(seconds=0.5), TIMER)
+    # A wait that ends before the callback backoff wakes the poller first.
+    soon = NOW + timedelta(seconds=5)
+    both = plan(timers=[soon], idle_open=True, previous_backoff=300)
+    assert (both.next_poll_at, both.priority) == (soon + timedelta(seconds=0.5), TIMER)
+    # A wait past its end without news: backoff, not a hot loop.
+    overdue = plan(timers=[NOW - timedelta(seconds=30)], idle_open=False, previous_backoff=10)
+    assert overdue.priority == IDLE and overdue.next_poll_at == NOW + timedelta(seconds=20)
+
+
+@pytest.mark.django_db
+def test_due_executions_come_by_priority_then_age():
+    rows = {
+        "idle-old": (IDLE, NOW - timedelta(minutes=9)),
+        "new": (0, NOW - timedelta(seconds=1)),
+        "timer": (TIMER, NOW - timedelta(seconds=5)),
+        "active": (ACTIVE, NOW - timedelta(seconds=3)),
+        "future": (0, NOW + timedelta(seconds=30)),
+    }
+    ids = {
+        name: Execution.objects.create(arn=name, status="RUNNING", poll_priority=p, next_poll_at=at).pk
+        for name, (p, at) in rows.items()
+    }
+    Execution.objects.create(arn="done", status="SUCCEEDED", history_complete=True, next_poll_at=None)
+    due = executions_due(limit=10, now=NOW)
+    assert due == [ids["new"], ids["timer"], ids["active"], ids["idle-old"]]
+    assert executions_due(limit=2, now=NOW) == [ids["new"], ids["timer"]]
+
+
+@pytest.mark.django_db
+def test_governor_spaces_calls_with_a_fake_clock(settings):
+    settings.DURABLE_API_MAX_RPS = 10
+    governor.governor_reset()
+    clock = {"t": 1_000_000.0}
+    started = clock["t"]
+
+    def sleep(seconds):
+        clock["t"] += max(seconds, 0)
+
+    times = []
+    for _ in range(25):
+        governor.governor_acquire(clock=lambda: clock["t"], sleep=sleep)
+        times.append(clock["t"])
+    assert times == sorted(times)
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.1 - 1e-9
+    assert clock["t"] - started >= 2.4 - 1e-9
+
+    # A throttle pauses everyone for the retry delay and halves the rate.
+    governor.governor_throttled(retry_after=3)
+    state = governor.governor_state()
+    assert state["slowdown"] == 2 and state["paused_for_seconds"] > 2
+    governor.governor_reset()
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+WORKER = """
+import json, os, sys, time
+import django
+django.setup()
+from executions.governor import governor_acquire
+stamps = []
+for _ in range(int(sys.argv[1])):
+    governor_acquire()
+    stamps.append(time.time())
+print(json.dumps(stamps))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_governor_holds_across_processes(tmp_path, backend):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings", "DURABLE_API_MAX_RPS": "10"}
+    env["VAR_DIR"] = str(tmp_path)
+    env.pop("REDIS_URL", None)
+    if backend == "redis":
+        if not _redis_up():
+            pytest.skip("no Redis on 127.0.0.1:6379")
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+        env["CACHE_KEY_PREFIX"] = f"governor-test-{os.getpid()}-{tmp_path.name}"
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'governor.sqlite3'}"
+        subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=PROJECT, env=env, check=True)
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WORKER, "12"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    stamps = sorted(stamp for worker in workers for stamp in json.loads(worker.communicate(timeout=60)[0]))
+    assert all(worker.returncode == 0 for worker in workers)
+    assert len(stamps) == 36
+    # 36 calls at 10 calls/s across three processes: never more than 10 in any one-second window (+1 for edges).
+    worst = max(sum(1 for s in stamps if start <= s < start + 1.0) for start in stamps)
+    assert worst <= 11, worst
+    assert stamps[-1] - stamps[0] >= 3.3
+
+
+@pytest.mark.django_db
+def test_attention_is_rechecked_without_api_calls():
+    start = datetime.now(UTC) - timedelta(seconds=30)
+    events = [
+        {"EventType": "ExecutionStarted", "EventId": 1, "Id": "e", "EventTimestamp": start.isoformat(),
+         "ExecutionStartedDetails": {"Input": {"Payload": "{}"}}},
+        {"EventType": "CallbackStarted", "EventId": 2, "Id": "cb", "Name": "approval", "SubType": "Callback",
+         "EventTimestamp": (start + timedelta(seconds=1)).isoformat(),
+         "CallbackStartedDetails": {"CallbackId": "x", "Timeout": 120}},
+    ]  # fmt: skip
+    execution = history_import(events=events, function_name="Imported")
+    assert execution.attention_reasons == [] and not execution.needs_attention
+    deadline = start + timedelta(seconds=121)
+    assert execution.attention_check_at == deadline
+    assert attention_refresh(now=deadline - timedelta(seconds=1)) == 0
+    assert attention_refresh(now=deadline + timedelta(seconds=1)) == 1
+    execution.refresh_from_db()
+    assert [r["code"] for r in execution.attention_reasons] == ["callback_overdue"]
+    assert execution.attention_check_at == start + timedelta(seconds=1, hours=24)  # next: the SLA
