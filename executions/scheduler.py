@@ -57,12 +57,15 @@ def poll_plan(
     idle_open: bool,
     previous_backoff: float,
     config: PollConfig,
+    suspended: bool = False,
 ) -> PollPlan:
     """Plan the next history fetch.
 
     `timers`: scheduled ends of open waits and next attempts of pending step retries.
     `idle_open`: something open that ends at an unknown time (callback, running step, invoke),
     or nothing open at all (between invocations).
+    `suspended`: the last invocation has completed (its InvocationCompleted is the newest event), so
+    new events only come from a timer or a callback: no quick re-poll is needed even after a change.
     """
     if terminal and history_complete:
         return PollPlan(None, 0, FINISHING, "done")
@@ -70,7 +73,9 @@ def poll_plan(
         return PollPlan(now, 0, FINISHING, REASONS[FINISHING])
     future_timers = [moment + timedelta(seconds=config.timer_grace) for moment in timers if moment > now]
     overdue_timers = any(moment <= now for moment in timers)
-    if changed:
+    if changed and suspended:
+        previous_backoff = 0  # fresh news: an idle callback starts again from the shortest backoff
+    if changed and not suspended:
         backoff = config.active
         plan_at, priority = now + timedelta(seconds=backoff), ACTIVE
     elif idle_open or overdue_timers or not future_timers:

@@ -533,6 +533,10 @@ def _assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> N
         )
         or not leaves
     )
+    newest = HistoryEvent.objects.filter(execution=execution).order_by("-event_id").values_list("event_type", flat=True)
+    suspended = next(iter(newest[:1]), "") == "InvocationCompleted" and not any(
+        op.op_type == "step" and op.status == "STARTED" for op in open_ops
+    )
     plan = poll_plan(
         now=now,
         terminal=execution.is_terminal,
@@ -542,6 +546,7 @@ def _assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> N
         idle_open=idle_open,
         previous_backoff=execution.poll_backoff_seconds,
         config=PollConfig.from_settings(),
+        suspended=suspended,
     )
     execution.next_poll_at = plan.next_poll_at
     execution.poll_backoff_seconds = plan.backoff_seconds

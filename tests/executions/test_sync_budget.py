@@ -43,6 +43,12 @@ def test_poll_plan_priorities():
     assert plan(terminal=True).next_poll_at == NOW and plan(terminal=True).priority == FINISHING
     active = plan(changed=True, previous_backoff=300)
     assert (active.next_poll_at, active.priority, active.backoff_seconds) == (NOW + timedelta(seconds=2), ACTIVE, 2)
+    # News, but the invocation has completed (suspended on a callback): the idle backoff starts over.
+    news = plan(changed=True, suspended=True, previous_backoff=300)
+    assert (news.priority, news.backoff_seconds) == (IDLE, 10)
+    # News and suspended in a wait: straight to the wait's end, no confirmation poll.
+    wait_news = plan(changed=True, suspended=True, idle_open=False, timers=[NOW + timedelta(minutes=5)])
+    assert (wait_news.priority, wait_news.next_poll_at) == (TIMER, NOW + timedelta(minutes=5, seconds=0.5))
     # Idle on a callback: exponential backoff up to the cap.
     backoffs, previous = [], 2
     for _ in range(8):

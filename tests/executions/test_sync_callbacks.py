@@ -33,19 +33,18 @@ def test_open_callback_then_success_and_failure(lambda_client, settings):
     assert execution.activity["open_operations"] == 1
     approval = Operation.objects.get(execution=execution, name="approval")
     assert (approval.op_type, approval.status, approval.callback_id) == ("callback", "STARTED", approval_id)
-    # Idle on a callback: polled again after the idle backoff, not at once.
-    assert execution.poll_reason == "active"  # its first events were just seen
-    first_poll = execution.next_poll_at
-    assert first_poll > timezone.now()
+    # Suspended (its invocation completed) on a callback: polled again after the idle backoff, not at once.
+    assert execution.poll_reason == "idle"
+    assert execution.poll_backoff_seconds == settings.POLL_IDLE_BASE_SECONDS
+    assert execution.next_poll_at > timezone.now()
 
     # Nothing changed: the backoff grows.
     assert execution_history_sync(execution_id=execution.pk) == 0
     execution.refresh_from_db()
-    assert execution.poll_reason == "idle"
-    assert execution.poll_backoff_seconds == settings.POLL_IDLE_BASE_SECONDS
+    assert execution.poll_backoff_seconds == 2 * settings.POLL_IDLE_BASE_SECONDS
     assert execution_history_sync(execution_id=execution.pk) == 0
     execution.refresh_from_db()
-    assert execution.poll_backoff_seconds == 2 * settings.POLL_IDLE_BASE_SECONDS
+    assert execution.poll_backoff_seconds == 4 * settings.POLL_IDLE_BASE_SECONDS
 
     lambda_client.send_durable_execution_callback_success(CallbackId=approval_id, Result=json.dumps({"ok": 1}).encode())
     review_id = callback_id_wait(lambda_client, arn, index=1)
@@ -53,7 +52,7 @@ def test_open_callback_then_success_and_failure(lambda_client, settings):
     assert execution_history_sync(execution_id=execution.pk) > 0
     execution.refresh_from_db()
     assert execution.activity["kind"] == "callback" and execution.activity["name"] == "review create callback id"
-    assert execution.poll_backoff_seconds == settings.POLL_ACTIVE_SECONDS  # recent activity: polled often
+    assert execution.poll_backoff_seconds == settings.POLL_IDLE_BASE_SECONDS  # news: the backoff starts over
     review_context = Operation.objects.get(execution=execution, name="review", op_type="context")
     assert review_context.sub_type == "WaitForCallback" and review_context.status == "STARTED"
 
