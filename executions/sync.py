@@ -123,6 +123,12 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
             except durable_api.TRANSIENT_ERRORS as error:
                 logger.warning("history sync of execution %s deferred: %s", execution_id, error)
                 continue
+            except Exception:
+                # One broken execution must not stop the cycle: log it and retry it after the longest backoff.
+                logger.exception("history sync of execution %s failed", execution_id)
+                retry_at = timezone.now() + timedelta(seconds=settings.POLL_BACKOFF_CAP_SECONDS)
+                Execution.objects.filter(pk=execution_id).update(next_poll_at=retry_at, poll_reason="error")
+                continue
             fetches += int(result.fetched)
             added += result.events_added
 

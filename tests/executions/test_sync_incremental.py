@@ -161,3 +161,30 @@ def test_a_locked_execution_is_left_to_its_worker(lambda_client):
     assert durable_api.api_calls_made() == calls
     assert cache.get(f"execution-sync-lock:{execution.pk}") is None
     assert execution_history_sync(execution_id=execution.pk) > 0
+
+
+def test_a_broken_or_vanished_execution_does_not_stop_the_cycle(lambda_client, monkeypatch):
+    arn = workflow_run(lambda_client, "SyncQuick", {"n": 99})
+    vanished = Execution.objects.create(
+        arn="0000/deleted-long-ago", function_name="SyncQuick", status="RUNNING", next_poll_at=timezone.now()
+    )
+    healthy = listed_execution("SyncQuick", arn)
+    Execution.objects.filter(pk=vanished.pk).update(function=healthy.function)
+    broken = Execution.objects.create(
+        arn="0000/broken", function=healthy.function, status="RUNNING", next_poll_at=timezone.now()
+    )
+    real = durable_api.execution_history_pages
+
+    def pages(**kwargs):
+        if kwargs["execution_arn"] == broken.arn:
+            raise RuntimeError("unexpected answer")
+        return real(**kwargs)
+
+    monkeypatch.setattr(durable_api, "execution_history_pages", pages)
+    functions_sync(function_name="SyncQuick")
+    vanished.refresh_from_db()
+    broken.refresh_from_db()
+    healthy.refresh_from_db()
+    assert (vanished.poll_reason, vanished.next_poll_at, vanished.history_complete) == ("not_found", None, True)
+    assert broken.poll_reason == "error" and broken.next_poll_at > timezone.now() + timedelta(seconds=200)
+    assert healthy.history_complete
