@@ -1,0 +1,238 @@
+"""Execution pages in headless Chromium, with screenshots of every page under test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from executions.models import Execution, OperatorAction
+from executions.sync import execution_history_sync, functions_sync
+from tests.conftest import wait_until
+from tests.executions.page_factories import callback_make, execution_make, function_make
+from tests.executions.sync_support import workflow_run
+from tests.orders import execution_wait, order_for_execution, order_get, order_start
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+# Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls
+# are still synchronous, so Django's async-safety guard does not apply to them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def roles_present(transactional_db):
+    """Transactional tests flush the database, data-migrated groups included: put the roles back."""
+    from django.contrib.auth.models import Group
+
+    from dashboard.roles import ALL_ROLES
+
+    for name in ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+@pytest.fixture(autouse=True)
+def stack(settings, aws, roles_present):
+    settings.DURABLE_API_MAX_RPS = 500
+    settings.READ_ONLY = False
+    return aws
+
+
+def _sync(function_name: str, arn: str, until=None) -> Execution:
+    def ready():
+        functions_sync(function_name=function_name)
+        execution = Execution.objects.filter(arn=arn).first()
+        if execution is None:
+            return None
+        execution_history_sync(execution_id=execution.pk)
+        execution.refresh_from_db()
+        return execution if until is None or until(execution) else None
+
+    return wait_until(ready, timeout=30, interval=0.3, message=f"{arn} synced")
+
+
+def test_list_filters_in_the_browser(browser_login, operator, live_server, screenshot_dir):
+    orders, billing = function_make("OrderApproval"), function_make("Billing")
+    now = timezone.now()
+    for i in range(6):
+        execution_make(function=orders, name=f"order-{i}", status="SUCCEEDED", duration_ms=1200 * (i + 1))
+    execution_make(function=orders, name="order-failed", status="FAILED", error_type="InvalidOrderError",
+                   has_failures=True)
+    execution_make(function=billing, name="billing-failed", status="FAILED", error_type="CardDeclined")
+    execution_make(function=orders, name="order-waiting", needs_attention=True,
+                   attention_reasons=[{"code": "callback_sla", "message": "Callback approval open for 26 h"}],
+                   activity={"kind": "callback", "name": "approval", "since": (now - timedelta(hours=26)).isoformat(),
+                             "deadline": (now + timedelta(hours=2)).isoformat()})
+    execution_make(function=orders, name="order-retrying",
+                   activity={"kind": "retry", "name": "charge", "attempt": 3})
+    execution_make(function=billing, name="billing-sleeping",
+                   activity={"kind": "wait", "name": "cool_down", "until": (now + timedelta(minutes=7)).isoformat()})
+
+    page = browser_login(operator)
+    page.goto(f"{live_server.url}/executions/")
+    page.wait_for_selector("table.executions")
+    assert page.locator("table.executions tbody tr").count() == 11
+    assert page.locator("text=waiting on callback").count() == 1
+    page.screenshot(path=str(screenshot_dir / "executions-list.png"), full_page=True)
+
+    # Status chips and the function select filter through htmx; the URL follows (shareable).
+    page.locator("label.chip", has_text="Failed").click()
+    page.wait_for_function("document.querySelectorAll('table.executions tbody tr').length === 2")
+    assert "status=FAILED" in page.url
+    page.select_option("#id_function", "OrderApproval")
+    page.wait_for_function("document.querySelectorAll('table.executions tbody tr').length === 1")
+    assert "function=OrderApproval" in page.url
+    assert page.locator("table.executions tbody").inner_text().count("order-failed") == 1
+    page.screenshot(path=str(screenshot_dir / "executions-list-filtered.png"), full_page=True)
+
+    # Reloading the shared URL gives the same table without JavaScript's help.
+    page.goto(page.url)
+    assert page.locator("table.executions tbody tr").count() == 1
+    page.goto(f"{live_server.url}/executions/?q=sleep")
+    assert page.locator("table.executions tbody tr").count() == 1
+    page.goto(f"{live_server.url}/executions/?attention=on")
+    assert "order-waiting" in page.locator("table.executions tbody").inner_text()
+
+
+def test_timeline_of_an_order_approval_execution(
+    browser_login, operator, live_server, lambda_client, dynamodb_client, stack, screenshot_dir
+):
+    arn = order_start(lambda_client)
+    order = order_for_execution(dynamodb_client, stack.table, arn)
+    lambda_client.send_durable_execution_callback_success(
+        CallbackId=order["callbackId"],
+        Result=b'{"approved": true, "decidedBy": "dana@example.com", "comment": "ok", "decidedAt": "2026-11-27T10:00:00Z"}',
+    )
+    execution_wait(lambda_client, arn)
+    execution = _sync("OrderApproval", arn, until=lambda e: e.status == "SUCCEEDED" and e.history_complete)
+
+    page = browser_login(operator)
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
+    timeline = page.locator("[data-timeline]")
+    timeline.wait_for()
+    names = timeline.locator(".tl-body .tl-row[data-key] .tl-name").all_inner_texts()
+    for step in ("create_order", "validate_order", "approval", "store_callback", "process_order",
+                 "send_notification"):
+        assert step in names
+    assert timeline.locator(".tl-body .tl-row[data-key] .seg").count() >= 6
+    invocations = timeline.locator(".tl-invocations .seg.invocation")
+    assert invocations.count() >= 2  # suspended on the callback, then resumed
+    assert "wall-clock" in page.locator(".tl-foot").inner_text()
+    assert order["callbackId"] not in page.content()
+    # Click a bar: its details open in the side panel.
+    timeline.locator('.tl-row[data-key]:has(.tl-name:text-is("approval")) .tl-label').click()
+    panel = page.locator(".tl-panel")
+    panel.wait_for(state="visible")
+    assert "callback" in panel.inner_text()
+    page.screenshot(path=str(screenshot_dir / "execution-detail-order.png"), full_page=True)
+    assert page.locator(f'a[href="/approvals/{order["orderId"]}/"]').count() >= 1
+
+
+def test_timeline_of_a_rich_workflow(browser_login, operator, live_server, lambda_client, screenshot_dir):
+    arn = workflow_run(lambda_client, "SyncConcurrency")
+    execution = _sync("SyncConcurrency", arn, until=lambda e: e.history_complete)
+    page = browser_login(operator)
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
+    rows = page.locator(".tl-body .tl-row[data-key]")
+    total = rows.count()
+    assert total >= 15
+    # Collapse the map: its iterations disappear, expand brings them back.
+    squares = page.locator('.tl-row[data-key]:has(.tl-name:text-is("squares"))')
+    squares.locator(".tl-toggle").click()
+    assert page.locator(".tl-body .tl-row[data-key]:visible").count() < total
+    squares.locator(".tl-toggle").click()
+    assert page.locator(".tl-body .tl-row[data-key]:visible").count() == total
+    page.locator("[data-zoom=in]").click()
+    assert page.locator("[data-zoom=reset]").inner_text() == "200 %"
+    page.locator("[data-zoom=reset]").click()
+    page.screenshot(path=str(screenshot_dir / "execution-detail-rich.png"), full_page=True)
+    arn = workflow_run(lambda_client, "SyncRetries", {"fail_until": 5})
+    execution = _sync("SyncRetries", arn, until=lambda e: e.history_complete)
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
+    assert page.locator(".tl-row[data-key] .seg.gap").count() >= 2  # delays between attempts
+    page.screenshot(path=str(screenshot_dir / "execution-detail-retries.png"), full_page=True)
+
+
+def test_admin_fails_an_overdue_callback_from_the_timeouts_list(
+    browser_login, admin_user, live_server, lambda_client, dynamodb_client, stack, settings, screenshot_dir
+):
+    settings.ATTENTION_CALLBACK_SLA_SECONDS = 1
+    arn = order_start(lambda_client)
+    order = order_for_execution(dynamodb_client, stack.table, arn)
+    _sync("OrderApproval", arn)
+    execution_make(name="already-timed-out", status="TIMED_OUT",
+                   attention_reasons=[{"code": "timed_out", "message": "The execution timed out."}],
+                   needs_attention=True)
+
+    page = browser_login(admin_user)
+    page.goto(f"{live_server.url}/executions/timeouts/")
+    row = page.locator("#overdue tbody tr", has_text="approval")
+    row.wait_for()
+    page.screenshot(path=str(screenshot_dir / "timeouts.png"), full_page=True)
+    row.locator('input[name="targets"]').check(force=True)  # the sticky table header may overlap it
+    page.fill('#bulk-fail input[name="reason"]', "approval window over")
+    page.check('#bulk-fail input[name="confirm"]')
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#bulk-fail button[type=submit]")
+    page.wait_for_selector("#bulk-results")
+    outcome = page.locator("#bulk-results tbody tr").first
+    assert outcome.get_attribute("data-outcome") == "succeeded"
+    page.screenshot(path=str(screenshot_dir / "timeouts-after-bulk-fail.png"), full_page=True)
+
+    assert execution_wait(lambda_client, arn)["Status"] == "SUCCEEDED"
+    stored = order_get(dynamodb_client, stack.table, order["orderId"])
+    assert stored["status"] == "failed" and stored["failureType"] == "ManualFailure"
+    audit = OperatorAction.objects.get()
+    assert (audit.username, audit.outcome, audit.reason) == ("admin", "succeeded", "approval window over")
+
+    page.goto(f"{live_server.url}/executions/actions/")
+    assert "approval window over" in page.locator("table.data").inner_text()
+    page.screenshot(path=str(screenshot_dir / "actions-log.png"), full_page=True)
+
+
+def test_screenshots_of_the_other_pages(browser_login, operator, admin_user, live_server, screenshot_dir):
+    function = function_make("OrderApproval")
+    now = timezone.now()
+    for day in range(14):
+        for status, count in (("SUCCEEDED", 6 + day % 4), ("FAILED", day % 3), ("TIMED_OUT", day % 5 == 0),
+                              ("STOPPED", day % 7 == 0)):
+            for _ in range(int(count)):
+                execution_make(function=function, status=status, started_ago=timedelta(days=day, hours=1),
+                               ended_at=now - timedelta(days=day))
+    stuck = execution_make(function=function, name="order-stuck", needs_attention=True,
+                           started_ago=timedelta(hours=30),
+                           attention_reasons=[{"code": "callback_sla", "message": "Callback approval open for 30 h"}],
+                           activity={"kind": "callback", "name": "approval",
+                                     "since": (now - timedelta(hours=30)).isoformat()})
+    callback_make(stuck, opened_ago=timedelta(hours=30), timeout=None)
+    execution_make(function=function, name="order-invalid", status="FAILED", has_failures=True,
+                   error_type="InvalidOrderError", error_message="amount must be positive")
+    page = browser_login(operator)
+    for path, name in (("/", "overview"), ("/executions/attention/", "attention"),
+                       ("/executions/failures/?since=all", "failures")):
+        page.goto(f"{live_server.url}{path}")
+        assert page.locator("h1").count() == 1
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
+    # An operator posting an admin action (a hand-made form) gets the 403 page.
+    page.goto(f"{live_server.url}/executions/{stuck.pk}/")
+    with page.expect_navigation():
+        page.evaluate(
+            """(url) => {
+                const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+                const form = document.createElement("form");
+                form.method = "post"; form.action = url;
+                for (const [k, v] of [["csrfmiddlewaretoken", token], ["reason", "x"], ["confirm", "yes"]]) {
+                    const input = document.createElement("input"); input.name = k; input.value = v; form.appendChild(input);
+                }
+                document.body.appendChild(form); form.submit();
+            }""",
+            f"/executions/{stuck.pk}/stop",
+        )
+    assert "403" in page.locator("h1").inner_text()
+    page.screenshot(path=str(screenshot_dir / "403.png"))
+    assert not OperatorAction.objects.exists()
+    admin = browser_login(admin_user)
+    admin.goto(f"{live_server.url}/executions/attention/")
+    admin.screenshot(path=str(screenshot_dir / "attention-admin.png"), full_page=True)
