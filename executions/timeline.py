@@ -16,9 +16,10 @@ from django.utils import timezone
 from executions.formatting import as_datetime, clock_text, duration_text, status_class
 from executions.models import Execution, Invocation, Operation
 
-MIN_WIDTH = 0.25  # percent: a 2 ms step stays visible
+MIN_WIDTH = 0.35  # percent: a 2 ms step stays visible
 TICK_STEPS = [
-    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30,
+    60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
 ]
 GROUP_SUBTYPES = {"Map", "Parallel", "RunInChildContext", "MapIteration", "ParallelBranch", "WaitForCallback",
                   "WaitForCondition"}
@@ -108,7 +109,7 @@ def _tree_order(operations: list[Operation]) -> list[tuple[Operation, int, str]]
     return ordered
 
 
-def _nice_step(span: float, max_ticks: int = 8) -> int:
+def _nice_step(span: float, max_ticks: int = 8) -> float:
     for step in TICK_STEPS:
         if span / step <= max_ticks:
             return step
@@ -301,10 +302,11 @@ def timeline_build(
     wall = max(0.0, (wall_end - start).total_seconds())
     step = _nice_step(span)
     ticks = []
-    t = 0
-    while t <= span + 1e-6:
+    index = 0
+    while index * step <= span + 1e-9:
+        t = index * step
         ticks.append((round(t / span * 100, 3), _offset_label(t)))
-        t += step
+        index += 1
     now_left = round(pos(now), 3) if running and now <= end else None
     return Timeline(
         rows=rows, invocations=lane, ticks=ticks, start=start, end=end, now_left=now_left, wall_seconds=wall,

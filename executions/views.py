@@ -150,7 +150,7 @@ def execution_detail(request, execution_id: int):
     context = _base_context(
         request,
         **base,
-        operations=operations,
+        operations=[op for op in operations if op.op_type != "execution"],
         invocations=invocations,
         timeline=timeline,
         waiting=_waiting_on(execution, operations, now),

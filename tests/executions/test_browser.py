@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 
@@ -103,7 +104,7 @@ def test_timeline_of_an_order_approval_execution(
     order = order_for_execution(dynamodb_client, stack.table, arn)
     lambda_client.send_durable_execution_callback_success(
         CallbackId=order["callbackId"],
-        Result=b'{"approved": true, "decidedBy": "dana@example.com", "comment": "ok", "decidedAt": "2026-11-27T10:00:00Z"}',
+        Result=json.dumps({"approved": True, "decidedBy": "dana@example.com", "comment": "ok"}).encode(),
     )
     execution_wait(lambda_client, arn)
     execution = _sync("OrderApproval", arn, until=lambda e: e.status == "SUCCEEDED" and e.history_complete)
@@ -127,6 +128,7 @@ def test_timeline_of_an_order_approval_execution(
     panel.wait_for(state="visible")
     assert "callback" in panel.inner_text()
     page.screenshot(path=str(screenshot_dir / "execution-detail-order.png"), full_page=True)
+    page.locator("#timeline").screenshot(path=str(screenshot_dir / "timeline-order.png"))
     assert page.locator(f'a[href="/approvals/{order["orderId"]}/"]').count() >= 1
 
 
@@ -148,11 +150,13 @@ def test_timeline_of_a_rich_workflow(browser_login, operator, live_server, lambd
     assert page.locator("[data-zoom=reset]").inner_text() == "200 %"
     page.locator("[data-zoom=reset]").click()
     page.screenshot(path=str(screenshot_dir / "execution-detail-rich.png"), full_page=True)
+    page.locator("#timeline").screenshot(path=str(screenshot_dir / "timeline-rich.png"))
     arn = workflow_run(lambda_client, "SyncRetries", {"fail_until": 5})
     execution = _sync("SyncRetries", arn, until=lambda e: e.history_complete)
     page.goto(f"{live_server.url}/executions/{execution.pk}/")
     assert page.locator(".tl-row[data-key] .seg.gap").count() >= 2  # delays between attempts
     page.screenshot(path=str(screenshot_dir / "execution-detail-retries.png"), full_page=True)
+    page.locator("#timeline").screenshot(path=str(screenshot_dir / "timeline-retries.png"))
 
 
 def test_admin_fails_an_overdue_callback_from_the_timeouts_list(
@@ -209,6 +213,12 @@ def test_screenshots_of_the_other_pages(browser_login, operator, admin_user, liv
     callback_make(stuck, opened_ago=timedelta(hours=30), timeout=None)
     execution_make(function=function, name="order-invalid", status="FAILED", has_failures=True,
                    error_type="InvalidOrderError", error_message="amount must be positive")
+    from approvals.models import Decision
+
+    for index, minutes in enumerate((0.4, 2, 3, 4, 8, 9, 12, 25, 40, 50, 70, 130, 300, 600, 1600)):
+        decision = Decision.objects.create(order_id=f"o-{index}", decision="approve", username="dana",
+                                           outcome="succeeded", order_created_at=now - timedelta(minutes=minutes))
+        Decision.objects.filter(pk=decision.pk).update(created_at=now)
     page = browser_login(operator)
     for path, name in (("/", "overview"), ("/executions/attention/", "attention"),
                        ("/executions/failures/?since=all", "failures")):
@@ -224,7 +234,8 @@ def test_screenshots_of_the_other_pages(browser_login, operator, admin_user, liv
                 const form = document.createElement("form");
                 form.method = "post"; form.action = url;
                 for (const [k, v] of [["csrfmiddlewaretoken", token], ["reason", "x"], ["confirm", "yes"]]) {
-                    const input = document.createElement("input"); input.name = k; input.value = v; form.appendChild(input);
+                    const input = document.createElement("input");
+                    input.name = k; input.value = v; form.appendChild(input);
                 }
                 document.body.appendChild(form); form.submit();
             }""",

@@ -439,3 +439,20 @@ def test_actions_log_filters(operator_client, admin_user):
     response = operator_client.get("/executions/actions/?execution=target-exec&user=adm")
     assert len(response.context["page"].rows) == 4
     assert "stop it" in operator_client.get("/executions/actions/").content.decode()
+
+
+def test_overview_time_to_decision_distribution(operator_client):
+    from approvals.models import Decision
+
+    now = timezone.now()
+    for minutes in (0.5, 3, 3, 10, 45, 200, 2000):
+        decision = Decision.objects.create(order_id=f"o-{minutes}", decision="approve", username="dana",
+                                           outcome="succeeded", order_created_at=now - timedelta(minutes=minutes))
+        Decision.objects.filter(pk=decision.pk).update(created_at=now)
+    Decision.objects.create(order_id="lost", decision="approve", username="dana", outcome="already_decided",
+                            order_created_at=now - timedelta(minutes=1))
+    response = operator_client.get("/")
+    assert response.context["decision_count"] == 7
+    assert response.context["decision_p50"] == pytest.approx(600, abs=2)
+    html = response.content.decode()
+    assert "1-5 m: 2 decisions" in html and "&gt; 24 h: 1 decision<" in html
