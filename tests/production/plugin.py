@@ -37,3 +37,17 @@ def pytest_runtest_setup(item):
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"production test cannot run: {missing}", pytrace=False)
     pytest.skip(f"needs PostgreSQL + Redis ({missing}): run `make test-production`")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache():
+    """On the production path the cache is Redis, which test transactions do not roll back: start each test
+    with an empty one (locks, governor slots, counters), as the database cache would be. Only under
+    `make test-production`, whose Redis database index is leased for this run alone."""
+    if os.environ.get(REQUIRE_ENV) == "1":
+        from django.conf import settings
+        from django.core.cache import cache
+
+        if settings.REDIS_URL:
+            cache.clear()
+    yield

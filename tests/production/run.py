@@ -79,19 +79,24 @@ def main(pytest_args: list[str]) -> int:
         redis_client.ping()
     except redis.RedisError as error:
         _fail(f"Redis is not reachable at {redis_base}: {error}")
-    redis_index = redis_db_lease(redis_client, redis_base, run_id)
+    # Two database indexes: the cache (cleared between tests) and the broker (never cleared under a worker).
+    cache_index = redis_db_lease(redis_client, redis_base, run_id)
+    broker_index = redis_db_lease(redis_client, redis_base, run_id)
 
     database_url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{db_name}"))
-    redis_url = f"{redis_base}/{redis_index}"
+    redis_url = f"{redis_base}/{cache_index}"
+    broker_url = f"{redis_base}/{broker_index}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": redis_url,
+        "CELERY_BROKER_URL": broker_url,
         "CACHE_KEY_PREFIX": f"dc-test-{run_id}",
         "DURABLE_CONSOLE_REQUIRE_SERVICES": "1",
     }
-    print(f"test-production: PostgreSQL database {test_db_name}, Redis {redis_url}", flush=True)
+    print(
+        f"test-production: PostgreSQL database {test_db_name}, Redis cache {redis_url}, broker {broker_url}", flush=True
+    )
     try:
         return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], env=env)
     except KeyboardInterrupt:
@@ -100,9 +105,10 @@ def main(pytest_args: list[str]) -> int:
         for name in (test_db_name, db_name):
             maintenance.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         maintenance.close()
-        redis.Redis.from_url(redis_url).flushdb()
-        redis_client.delete(f"{LEASE_PREFIX}{redis_index}")
-        print(f"test-production: dropped {test_db_name}, flushed {redis_url}", flush=True)
+        for index in (cache_index, broker_index):
+            redis.Redis.from_url(f"{redis_base}/{index}").flushdb()
+            redis_client.delete(f"{LEASE_PREFIX}{index}")
+        print(f"test-production: dropped {test_db_name}, flushed {redis_url} and {broker_url}", flush=True)
 
 
 if __name__ == "__main__":
