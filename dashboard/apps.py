@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class DashboardConfig(AppConfig):
     name = "dashboard"
     verbose_name = "Durable Console"
+
+    def ready(self):
+        from dashboard import checks  # noqa: F401 - registers the deployment checks

@@ -190,7 +190,10 @@ DURABLE_FUNCTIONS = env.list("DURABLE_FUNCTIONS", default=[ORDER_APPROVAL_FUNCTI
 
 # --- Celery -----------------------------------------------------------------
 # The embedded default needs no server: kombu's SQLAlchemy transport on SQLite.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")
+# With REDIS_URL set, Redis is the broker too unless CELERY_BROKER_URL says otherwise.
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -55,16 +55,35 @@ def manage(env, *args, timeout=120) -> subprocess.CompletedProcess:
     )
 
 
+# What a deployment sets (check --deploy does not connect to them).
+SHARED_SERVICES = {
+    "DATABASE_URL": "postgres://console@db.internal:5432/console",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "CELERY_BROKER_URL": None,  # defaults to REDIS_URL
+}
+
+
 @pytest.mark.django_db
 def test_check_deploy_is_clean_under_production_settings(tmp_path):
-    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+    result = manage(production_env(tmp_path, **SHARED_SERVICES), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr + result.stdout
-    assert "System check identified no issues" in result.stdout
+    assert "System check identified no issues (0 silenced)" in result.stdout
+
+
+@pytest.mark.django_db
+def test_check_deploy_flags_per_machine_defaults_in_production(tmp_path):
+    env = production_env(
+        tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}", REDIS_URL=None, CELERY_BROKER_URL=None
+    )
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    for check_id in ("dashboard.W001", "dashboard.W002", "dashboard.W003"):
+        assert check_id in result.stderr
 
 
 @pytest.mark.django_db
 def test_check_deploy_catches_a_missing_allowed_hosts_and_a_weak_key(tmp_path):
-    env = production_env(tmp_path, ALLOWED_HOSTS="", SECRET_KEY="short")
+    env = production_env(tmp_path, **SHARED_SERVICES, ALLOWED_HOSTS="", SECRET_KEY="short")
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     assert "security.W020" in result.stderr  # ALLOWED_HOSTS must not be empty
