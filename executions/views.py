@@ -31,7 +31,7 @@ from executions.forms import (
     since_parse,
 )
 from executions.models import Execution, Operation
-from executions.payloads import secrets_redact
+from executions.payloads import REDACTED, secrets_redact
 from executions.timeline import timeline_build
 
 viewer_required = role_required(*ALL_ROLES)
@@ -136,7 +136,9 @@ def execution_detail(request, execution_id: int):
     base = {"execution": execution, "history": history, "history_form": history_form,
             "event_types": selectors.history_event_types(execution=execution)}
     if request.htmx and request.htmx.target == "history":
-        return render(request, "executions/detail.html#history", _base_context(request, **base))
+        return _hide_callback_ids(
+            render(request, "executions/detail.html#history", _base_context(request, **base)), execution
+        )
 
     now = timezone.now()
     operations = selectors.execution_operations(execution=execution)
@@ -160,7 +162,23 @@ def execution_detail(request, execution_id: int):
         fail_form=FailCallbackForm(),
         now=now,
     )
-    return render(request, "executions/detail.html", context)
+    return _hide_callback_ids(render(request, "executions/detail.html", context), execution)
+
+
+def _callback_ids(execution: Execution) -> list[str]:
+    ids = Operation.objects.filter(execution=execution).exclude(callback_id="").values_list("callback_id", flat=True)
+    return [value for value in ids if len(value) >= 8]
+
+
+def _hide_callback_ids(response, execution: Execution):
+    """Callback ids answer callbacks: whatever key or payload a workflow put them in, they never leave."""
+    ids = _callback_ids(execution)
+    if ids:
+        text = response.content.decode()
+        for value in ids:
+            text = text.replace(value, REDACTED)
+        response.content = text.encode()
+    return response
 
 
 def _int(value) -> int:
@@ -179,11 +197,16 @@ def execution_history_download(request, execution_id: int):
     """
     execution = get_object_or_404(Execution, pk=execution_id)
 
+    ids = _callback_ids(execution)
+
     def chunks():
         yield '{"Events": ['
         first = True
         for raw in selectors.history_raw_iter(execution=execution):
-            yield ("" if first else ",\n") + json.dumps(secrets_redact(raw), default=str)
+            text = json.dumps(secrets_redact(raw), default=str)
+            for value in ids:
+                text = text.replace(value, REDACTED)
+            yield ("" if first else ",\n") + text
             first = False
         yield "]}\n"
 
