@@ -238,29 +238,6 @@ def cursor_decode(text: str, *, is_datetime: bool):
     return value, pk
 
 
-def _beyond(field_name: str, descending: bool, value, pk: int) -> Q:
-    """Rows strictly after (value, pk) in the order `field desc/asc, id same`, NULL values last."""
-    if value is None:
-        id_op = "lt" if descending else "gt"
-        return Q(**{f"{field_name}__isnull": True, f"id__{id_op}": pk})
-    op = "lt" if descending else "gt"
-    id_op = "lt" if descending else "gt"
-    return (
-        Q(**{f"{field_name}__{op}": value})
-        | Q(**{field_name: value, f"id__{id_op}": pk})
-        | Q(**{f"{field_name}__isnull": True})
-    )
-
-
-def _before(field_name: str, descending: bool, value, pk: int) -> Q:
-    """Rows strictly before (value, pk) in that order."""
-    if value is None:
-        id_op = "gt" if descending else "lt"
-        return Q(**{f"{field_name}__isnull": False}) | Q(**{f"{field_name}__isnull": True, f"id__{id_op}": pk})
-    op = "gt" if descending else "lt"
-    return Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"id__{op}": pk})
-
-
 @dataclass
 class Page:
     rows: list
@@ -269,32 +246,64 @@ class Page:
 
 
 def _ordering(field_name: str, descending: bool, reverse: bool = False):
+    """Order NULLs last in the natural order (first when reversed), on every database."""
     from django.db.models import F
 
     desc = descending != reverse
-    # NULLs last in the natural order (so first when reversed).
     nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
     expression = F(field_name).desc(**nulls) if desc else F(field_name).asc(**nulls)
     return [expression, "-id" if desc else "id"]
 
 
+def _segments(query: QuerySet, field_name: str, descending: bool, cursor, backwards: bool) -> list[QuerySet]:
+    """The querysets that, read in turn, continue the order from `cursor`.
+
+    The order is: rows with a value, by (field, id) — a plain index range scan — then rows
+    without one, by id. Splitting the two keeps each query a simple range the index serves.
+    """
+    desc = descending != backwards
+    order = [f"-{field_name}", "-id"] if desc else [field_name, "id"]
+    id_order = "-id" if descending != backwards else "id"
+    valued = query.filter(**{f"{field_name}__isnull": False})
+    nulls = query.filter(**{f"{field_name}__isnull": True})
+    if cursor is None:
+        return [valued.order_by(*order), nulls.order_by(id_order)]
+    value, pk = cursor
+    op, op_eq, id_op = ("lt", "lte", "lt") if desc else ("gt", "gte", "gt")
+    if value is None:
+        nulls_after = nulls.filter(**{f"id__{id_op}": pk}).order_by(id_order)
+        return [nulls_after, valued.order_by(*order)] if backwards else [nulls_after]
+    after_value = valued.filter(
+        Q(**{f"{field_name}__{op_eq}": value}) & (Q(**{f"{field_name}__{op}": value}) | Q(**{f"id__{id_op}": pk}))
+    ).order_by(*order)
+    return [after_value] if backwards else [after_value, nulls.order_by(id_order)]
+
+
+def _take(segments: list[QuerySet], count: int) -> list:
+    rows: list = []
+    for segment in segments:
+        if len(rows) >= count:
+            break
+        rows += list(segment[: count - len(rows)])
+    return rows
+
+
 def keyset_page(query: QuerySet, *, sort_field: str, descending: bool, after: str = "", before: str = "", limit: int):
     """One page of `query` by keyset pagination on (sort_field, id); fast at any depth."""
     is_dt = sort_field.endswith("_at")
-    backwards = False
-    if after and (cursor := cursor_decode(after, is_datetime=is_dt)):
-        query = query.filter(_beyond(sort_field, descending, *cursor))
-    elif before and (cursor := cursor_decode(before, is_datetime=is_dt)):
-        query = query.filter(_before(sort_field, descending, *cursor))
-        backwards = True
-    ordered = query.order_by(*_ordering(sort_field, descending, reverse=backwards))
-    rows = list(ordered[: limit + 1])
+    cursor, backwards = None, False
+    if after:
+        cursor = cursor_decode(after, is_datetime=is_dt)
+    elif before:
+        cursor = cursor_decode(before, is_datetime=is_dt)
+        backwards = cursor is not None
+    rows = _take(_segments(query, sort_field, descending, cursor, backwards), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
         rows.reverse()
     has_next = more if not backwards else True
-    has_prev = (bool(after) or bool(before)) if not backwards else more
+    has_prev = cursor is not None if not backwards else more
     next_cursor = cursor_encode(getattr(rows[-1], sort_field), rows[-1].pk) if rows and has_next else None
     prev_cursor = cursor_encode(getattr(rows[0], sort_field), rows[0].pk) if rows and has_prev else None
     return Page(rows=rows, next_cursor=next_cursor, prev_cursor=prev_cursor)

@@ -456,3 +456,28 @@ def test_overview_time_to_decision_distribution(operator_client):
     assert response.context["decision_p50"] == pytest.approx(600, abs=2)
     html = response.content.decode()
     assert "1-5 m: 2 decisions" in html and "&gt; 24 h: 1 decision<" in html
+
+
+@pytest.mark.parametrize("sort", ["-duration", "duration", "-started", "started"])
+def test_keyset_walks_forward_and_back_with_null_sort_values(operator_client, settings, sort):
+    settings.EXECUTIONS_PAGE_SIZE = 3
+    function = function_make()
+    for i in range(5):
+        execution_make(function=function, name=f"done-{i}", status="SUCCEEDED", duration_ms=1000 * (i % 3))
+    for i in range(4):
+        execution_make(function=function, name=f"running-{i}")  # no duration yet: NULL sorts last
+    forward, pages, url = [], [], f"/executions/?sort={sort}"
+    while url:
+        page = operator_client.get(url).context["page"]
+        pages.append(page)
+        forward += [e.name for e in page.rows]
+        url = f"/executions/?sort={sort}&after={page.next_cursor}" if page.next_cursor else None
+    assert len(forward) == 9 and len(set(forward)) == 9
+    if "duration" in sort:
+        assert all(name.startswith("running") for name in forward[-4:])
+    # Walking back from the last page visits the same pages in reverse.
+    backward, page = [], pages[-1]
+    while page.prev_cursor:
+        page = operator_client.get(f"/executions/?sort={sort}&before={page.prev_cursor}").context["page"]
+        backward = [e.name for e in page.rows] + backward
+    assert backward + [e.name for e in pages[-1].rows] == forward
