@@ -171,6 +171,11 @@ def test_admin_fails_an_overdue_callback_from_the_timeouts_list(
                    needs_attention=True)
 
     page = browser_login(admin_user)
+    execution = Execution.objects.get(arn=arn)
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
+    assert page.locator("#waiting").inner_text().count("approval") >= 1
+    assert order["callbackId"] not in page.content()
+    page.screenshot(path=str(screenshot_dir / "execution-detail-waiting-admin.png"), full_page=True)
     page.goto(f"{live_server.url}/executions/timeouts/")
     row = page.locator("#overdue tbody tr", has_text="approval")
     row.wait_for()
@@ -244,6 +249,35 @@ def test_screenshots_of_the_other_pages(browser_login, operator, admin_user, liv
     assert "403" in page.locator("h1").inner_text()
     page.screenshot(path=str(screenshot_dir / "403.png"))
     assert not OperatorAction.objects.exists()
+    from tests.executions.test_pages import _rich_execution
+
+    rich = _rich_execution()
     admin = browser_login(admin_user)
+    admin.goto(f"{live_server.url}/executions/{rich.pk}/")
+    admin.screenshot(path=str(screenshot_dir / "execution-detail-factory.png"), full_page=True)
+    admin.locator("#timeline").screenshot(path=str(screenshot_dir / "timeline-factory.png"))
+    admin.goto(f"{live_server.url}/executions/{rich.pk}/?axis=full")
+    admin.locator("#timeline").screenshot(path=str(screenshot_dir / "timeline-factory-full-axis.png"))
     admin.goto(f"{live_server.url}/executions/attention/")
     admin.screenshot(path=str(screenshot_dir / "attention-admin.png"), full_page=True)
+
+
+def test_admin_stops_an_execution_from_its_page(browser_login, admin_user, live_server, lambda_client, screenshot_dir):
+    from tests.executions.sync_support import workflow_start
+
+    arn = workflow_start(lambda_client, "SyncHold", {"timeout": 3600})
+    execution = _sync("SyncHold", arn, until=lambda e: e.operations.filter(op_type="callback").exists())
+    page = browser_login(admin_user)
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
+    page.fill("#id_stop_reason", "stuck in a loop")
+    page.check('#stop input[name="confirm"]')
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#stop button[type=submit]")  # htmx-boosted post, then the redirect is swapped in
+    page.wait_for_selector(".msg-success")
+    assert "Stop requested" in page.locator(".messages").inner_text()
+    assert "Stopped" in page.locator("h1").inner_text()
+    assert page.locator("#stop").count() == 0
+    page.screenshot(path=str(screenshot_dir / "execution-detail-stopped.png"), full_page=True)
+    assert lambda_client.get_durable_execution(DurableExecutionArn=arn)["Status"] == "STOPPED"
+    audit = OperatorAction.objects.get()
+    assert (audit.action, audit.reason, audit.outcome) == ("stop_execution", "stuck in a loop", "succeeded")
