@@ -47,7 +47,7 @@ class ExecutionFilterForm(forms.Form):
 
     def __init__(self, *args, statuses: list[str], functions: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s, s.replace("_", " ").title()) for s in statuses]
+        self.fields["status"].choices = [(s, s.replace("_", " ").capitalize()) for s in statuses]
         self.function_choices = functions
 
     def clean_status(self):

@@ -95,5 +95,5 @@ def test_imported_history_with_unknown_event_types_renders(operator_client, lamb
     events.insert(2, {**events[1], "EventType": "StepTeleported", "EventId": 9999, "Id": "zz",
                       "StepTeleportedDetails": {"Where": "<b>Mars</b>"}})
     execution = history_import(events=events, function_name="SyncQuick", name="imported")
-    html, timeline = render(operator_client, execution)
+    html, _timeline = render(operator_client, execution)
     assert "StepTeleported" in html and "&lt;b&gt;Mars&lt;/b&gt;" in html and "<b>Mars</b>" not in html
