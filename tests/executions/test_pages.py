@@ -481,3 +481,28 @@ def test_keyset_walks_forward_and_back_with_null_sort_values(operator_client, se
         page = operator_client.get(f"/executions/?sort={sort}&before={page.prev_cursor}").context["page"]
         backward = [e.name for e in page.rows] + backward
     assert backward + [e.name for e in pages[-1].rows] == forward
+
+
+def test_timeline_with_a_thousand_operations(operator_client):
+    from executions.models import Operation
+
+    execution = execution_make(status="SUCCEEDED")
+    start = execution.started_at
+    group = operation_make(execution, operation_id="map", op_type="context", sub_type="Map", name="fan",
+                           started_at=start, ended_at=start + timedelta(seconds=60))
+    Operation.objects.bulk_create([
+        Operation(execution=execution, operation_id=f"it{i}", parent_operation_id=group.operation_id,
+                  op_type="context", sub_type="MapIteration", name=f"fan-{i}", status="SUCCEEDED",
+                  started_at=start + timedelta(milliseconds=i * 50),
+                  ended_at=start + timedelta(milliseconds=i * 50 + 40),
+                  first_event_id=10 + i)
+        for i in range(1000)
+    ])
+    with CaptureQueriesContext(connection) as queries:
+        response = operator_client.get(f"/executions/{execution.pk}/")
+    assert response.status_code == 200
+    timeline = response.context["timeline"]
+    assert len(timeline.rows) == 1001 and timeline.rows[0].child_count == 1000
+    html = response.content.decode()
+    assert 'data-children="1000"' in html  # the script collapses groups this large on load
+    assert len(queries) < 30
