@@ -243,10 +243,12 @@ def failures(request):
     function = _function_filter(request)
     since_value, since = since_parse(request.GET.get("since", "7d"))
     rows = selectors.failures_list(since=since, function=function)
+    _annotate_callbacks(rows)
     return render(request, "executions/triage.html", _base_context(
         request, mode="failures", rows=rows, function=function, functions=selectors.function_names(),
         since=since_value, title="Failures",
         subtitle="Failed executions and executions with failed steps, callbacks or invocations, oldest first.",
+        fail_form=FailCallbackForm(),
     ))
 
 
@@ -268,11 +270,13 @@ def _timeouts_context(request, **extra) -> dict:
     since_value, since = since_parse(request.GET.get("since", "7d"))
     overdue = selectors.overdue_callbacks(function=function)
     rows = selectors.timed_out_list(since=since, function=function)
+    _annotate_callbacks(rows)
     return _base_context(
         request, mode="timeouts", rows=rows, overdue=overdue, function=function,
         functions=selectors.function_names(), since=since_value, title="Timeouts",
         subtitle="Open callbacks past their deadline or SLA, and executions that timed out, oldest first.",
-        bulk_form=extra.pop("bulk_form", None) or BulkFailForm(), now=timezone.now(), **extra,
+        bulk_form=extra.pop("bulk_form", None) or BulkFailForm(), fail_form=FailCallbackForm(), now=timezone.now(),
+        **extra,
     )
 
 
