@@ -97,3 +97,22 @@ def test_imported_history_with_unknown_event_types_renders(operator_client, lamb
     execution = history_import(events=events, function_name="SyncQuick", name="imported")
     html, _timeline = render(operator_client, execution)
     assert "StepTeleported" in html and "&lt;b&gt;Mars&lt;/b&gt;" in html and "<b>Mars</b>" not in html
+
+
+def test_pages_render_from_the_database_when_lambda_is_unreachable(operator_client, lambda_client, settings):
+    from dashboard.aws import aws_clients_reset
+
+    arn = workflow_run(lambda_client, "SyncQuick", {"n": 1})
+    execution = synced("SyncQuick", arn)
+    settings.LAMBDA_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens there
+    settings.AWS_MAX_ATTEMPTS = 1
+    aws_clients_reset()
+    functions_sync(function_name="SyncQuick")  # the poller's next cycle fails
+    for url in ("/", "/executions/", f"/executions/{execution.pk}/", "/executions/attention/",
+                "/executions/failures/", "/executions/timeouts/", "/executions/actions/"):
+        response = operator_client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert "Data may be out of date" in html and "SyncQuick" in html, url
+        assert "last error" in html
+    assert "only_step" in operator_client.get(f"/executions/{execution.pk}/").content.decode()
