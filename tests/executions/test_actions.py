@@ -321,3 +321,35 @@ def test_bulk_fail_from_the_timeouts_list_reports_each_outcome(
     # Without a reason nothing is sent.
     response = admin_client_.post("/executions/timeouts/fail", {"reason": "", "confirm": "yes", "targets": targets})
     assert response.status_code == 400 and api_calls.count("callback_fail") == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "outcome", "message"),
+    [
+        ("CallbackTimeoutException", 400, "closed", "no longer open"),
+        ("TooManyRequestsException", 429, "failed", "could not be reached"),
+    ],
+)
+def test_aws_error_shapes_the_emulator_cannot_produce(admin_client_, settings, code, status, outcome, message):
+    """botocore Stubber: AWS answers a closed callback with CallbackTimeoutException (the emulator says 404),
+    and throttles with TooManyRequestsException; neither may become a 500."""
+    from botocore.stub import Stubber
+
+    from dashboard.aws import aws_client
+    from tests.executions.page_factories import callback_make, execution_make
+
+    settings.ACTION_RESYNC_SECONDS = 0
+    execution = execution_make()
+    callback = callback_make(execution, operation_id="cb1")
+    client = aws_client("lambda")
+    with Stubber(client) as stubber:
+        stubber.add_client_error("send_durable_execution_callback_failure", service_error_code=code,
+                                 http_status_code=status, service_message="stubbed")
+        response = admin_client_.post(
+            f"/executions/{execution.pk}/callbacks/{callback.operation_id}/fail",
+            {"reason": "window over", "confirm": "yes"}, follow=True,
+        )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    audit = OperatorAction.objects.get()
+    assert audit.outcome == outcome and audit.error
