@@ -198,3 +198,23 @@ def test_iam_policy_command_prints_the_policy_for_the_configured_deployment(sett
 
 def test_the_template_file_is_the_one_in_deploy():
     assert POLICY_TEMPLATE == PROJECT / "deploy" / "iam-policy.json"
+
+
+def test_policy_names_what_template_yaml_deploys():
+    """The default function, table and index of the policy are the ones the SAM template creates."""
+    from cfnlint.decode.decode import decode_str
+
+    from approvals.orders_table import STATUS_INDEX
+
+    template, problems = decode_str((PROJECT / "template.yaml").read_text())
+    assert not problems
+    resources = template["Resources"].values()
+    (table,) = [r["Properties"] for r in resources if r["Type"] == "AWS::DynamoDB::Table"]
+    functions = [r["Properties"].get("FunctionName") for r in resources if r["Type"] == "AWS::Serverless::Function"]
+    assert STATUS_INDEX in [index["IndexName"] for index in table["GlobalSecondaryIndexes"]]
+    policy = iam_policy_render(
+        account_id="123456789012", region="us-east-1", functions=functions, orders_table=table["TableName"]
+    )
+    resources_text = json.dumps(policy)
+    assert f"table/{table['TableName']}/index/{STATUS_INDEX}" in resources_text
+    assert all(f"function:{name}:*" in resources_text for name in functions)
