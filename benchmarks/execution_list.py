@@ -104,6 +104,8 @@ def _child(executions: int) -> dict:
                 "keyset_ms": round(k * 1000, 2), "offset_ms": round(o * 1000, 2),
                 "offset_over_keyset": round(o / k, 1) if k else None, "page_render_ms": round(r * 1000, 1),
             })
+    for path in ("/", "/executions/attention/", "/executions/failures/?since=all", "/executions/timeouts/"):
+        results.setdefault("pages", {})[path] = round(_measure(lambda path=path: client.get(path), repeat=3) * 1000, 1)
     return results
 
 
@@ -129,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     for row in result["depths"]:
         print(f"{row['filter']:<14} {row['rows_matching']:>9,} {row['depth']:>7,} {row['keyset_ms']:>10} "
               f"{row['offset_ms']:>10} {row['offset_over_keyset']:>13}x {row['page_render_ms']:>8}")
+    for path, ms in result.get("pages", {}).items():
+        print(f"page {path:<34} {ms:>8} ms")
 
 
 if __name__ == "__main__":
