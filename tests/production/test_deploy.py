@@ -21,6 +21,7 @@ from dashboard.localstack.services import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 HOST = "console.example.com"
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -137,11 +138,16 @@ def _get(url: str, headers: dict | None = None):
 @pytest.fixture
 def gunicorn(tmp_path, aws, db):
     """gunicorn with deploy/gunicorn.conf.py, production settings, after collectstatic."""
-    env = production_env(tmp_path, **aws.env(), WEB_CONCURRENCY="1", WEB_THREADS="2", LOG_FORMAT="json")
+    env = production_env(
+        tmp_path, **aws.env(), WEB_CONCURRENCY="1", WEB_THREADS="2", LOG_FORMAT="json", METRICS_TOKEN=METRICS_TOKEN
+    )
     port = free_port()
     env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
     collected = manage(env, "collectstatic", "--noinput")
     assert collected.returncode == 0, collected.stderr
+    if env["DATABASE_URL"].startswith("sqlite"):  # on PostgreSQL it is the migrated test database
+        migrated = manage(env, "migrate", "--noinput")
+        assert migrated.returncode == 0, migrated.stderr
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -195,6 +201,11 @@ def test_gunicorn_serves_the_app_and_hashed_static_files(gunicorn):
     assert status == 200
     assert "max-age=31536000" in headers["Strict-Transport-Security"]
     assert "Secure" in headers["Set-Cookie"] and "HttpOnly" in headers["Set-Cookie"]
+    # Prometheus scrapes /metrics over plain HTTP inside the network, with the bearer token.
+    assert _get(f"{base}/metrics", {"Host": HOST})[0] == 401
+    status, headers, body = _get(f"{base}/metrics", {"Host": HOST, "Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert b"# TYPE durable_console_executions gauge" in body
     # Unknown hosts are refused.
     assert _get(f"{base}/accounts/login/", {**https, "Host": "evil.example"})[0] == 400
 
