@@ -32,7 +32,7 @@ class InboxFilterForm(forms.Form):
             ("amount_asc", "Amount, lowest first"),
         ],
     )
-    cursor = forms.CharField(required=False, max_length=2000)
+    cursor = forms.CharField(required=False)  # validated (signature, shape, length) by the selector
 
 
 class DecisionFilterForm(forms.Form):

@@ -47,7 +47,7 @@ def _inbox_refresh_context(request) -> dict:
 @role_required(*ALL_ROLES)
 def inbox(request):
     form = InboxFilterForm(request.GET)
-    filters = form.cleaned_data if form.is_valid() else {"q": "", "sort": "", "cursor": ""}
+    filters = form.cleaned_data if form.is_valid() else {"q": "", "sort": "", "cursor": request.GET.get("cursor", "")}
     try:
         page = selectors.inbox_page(
             cursor=filters["cursor"],
