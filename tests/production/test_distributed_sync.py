@@ -301,3 +301,24 @@ def test_a_worker_killed_mid_sync_is_finished_by_another(cluster, lambda_client,
     assert stalled["added"] + sum(s["added"] for s in syncs) == len(expected)
     started = [s for s in _entries(probe, "probe:syncs:started") if s["execution"] == execution.pk]
     assert started[0]["worker"].startswith(f"{victim}:")
+
+
+def test_task_failures_in_worker_processes_reach_metrics(cluster, client, settings, probe):
+    """Failures counted by a worker's Celery signal handler are served by /metrics in another process."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.production.probe_tasks import always_fails
+
+    nodes = cluster({})
+    nodes.worker("w1", concurrency=1)
+    nodes.wait_ready(["w1"])
+    always_fails.delay()
+    always_fails.delay()
+    wait_until(lambda: sum(v for _, v in counter_series(TASK_FAILURES)) == 2, timeout=60, message="2 failures")
+
+    settings.METRICS_TOKEN = "scrape"
+    body = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape").content.decode()
+    (family,) = [f for f in text_string_to_metric_families(body) if f.name == "durable_console_celery_task_failures"]
+    (sample,) = family.samples
+    assert sample.labels == {"task": "tests.production.always_fails", "exception": "RuntimeError"}
+    assert sample.value == 2
