@@ -119,6 +119,14 @@ class InboxPage:
     next_cursor: str | None
     consumed_capacity: float
 
+    @property
+    def urgency(self) -> dict[str, int]:
+        counts = {"red": 0, "amber": 0, "expired": 0}
+        for row in self.rows:
+            if row.countdown.state in counts:
+                counts[row.countdown.state] += 1
+        return counts
+
 
 def _deadline_key(row: InboxRow):
     deadline = row.order.approval_deadline

@@ -65,6 +65,7 @@ def inbox(request):
         "filters": filters,
         "can_decide": user_can_decide(request.user),
         "first_page": not filters["cursor"],
+        "page_size": settings.APPROVALS_PAGE_SIZE,
         **_inbox_refresh_context(request),
     }
     if request.htmx and request.htmx.target == "inbox-table":

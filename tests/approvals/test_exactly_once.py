@@ -46,7 +46,7 @@ def test_twenty_concurrent_decisions_send_exactly_one_callback(pending_order, la
 
         monkeypatch.setattr(services, "_audit", serialised_audit)
 
-    approvers = Group.objects.get(name="Approvers")
+    approvers, _ = Group.objects.get_or_create(name="Approvers")  # transactional tests flush data migrations
     users = []
     for index in range(20):
         user = django_user_model.objects.create_user(username=f"racer{index}", password="x")
