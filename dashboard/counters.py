@@ -29,7 +29,7 @@ def _field(labels: dict[str, object]) -> str:
     return json.dumps(sorted((str(k), str(v)) for k, v in labels.items()), separators=(",", ":"))
 
 
-def _redis_client():
+def shared_redis():
     """The raw redis-py client behind Django's RedisCache, or None on other caches."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
@@ -45,7 +45,7 @@ def _hash_key(name: str) -> str:
 def counter_incr(name: str, amount: int = 1, **labels: object) -> None:
     """Add `amount` to the series `name{labels}`."""
     try:
-        client = _redis_client()
+        client = shared_redis()
         field = _field(labels)
         if client is not None:
             client.hincrby(_hash_key(name), field, amount)
@@ -63,7 +63,7 @@ def counter_incr(name: str, amount: int = 1, **labels: object) -> None:
 
 def counter_series(name: str) -> list[tuple[dict[str, str], int]]:
     """Every series of counter `name` as (labels, value), sorted by labels."""
-    client = _redis_client()
+    client = shared_redis()
     if client is not None:
         raw = client.hgetall(_hash_key(name))
         pairs = [(field.decode(), int(value)) for field, value in raw.items()]
@@ -82,7 +82,7 @@ def counter_total(name: str, **labels: object) -> int:
 
 def counters_clear(*names: str) -> None:
     """Forget counters (tests)."""
-    client = _redis_client()
+    client = shared_redis()
     for name in names:
         if client is not None:
             client.delete(_hash_key(name))
