@@ -97,8 +97,9 @@ class Cluster:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
-    def log(self, name: str) -> str:
-        return (self.tmp_path / f"{name}.log").read_text(errors="replace")[-4000:]
+    def log(self, name: str, full: bool = False) -> str:
+        text = (self.tmp_path / f"{name}.log").read_text(errors="replace")
+        return text if full else text[-4000:]
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -210,6 +211,13 @@ def test_three_workers_sync_300_executions_exactly_once_within_the_budget(cluste
                 list(callbacks),
             )
         )
+    # Duplicate deliveries on top of beat's fan-out (as a redelivered or re-dispatched task would be):
+    # two workers now regularly pick up the same execution at the same moment, and the lock must serialise them.
+    from executions.tasks import sync_execution_history
+
+    for execution in executions:
+        sync_execution_history.delay(execution.pk)
+        sync_execution_history.delay(execution.pk)
 
     def all_finished():
         done = Execution.objects.filter(arn__in=arns, status="SUCCEEDED", history_complete=True)
@@ -240,6 +248,10 @@ def test_three_workers_sync_300_executions_exactly_once_within_the_budget(cluste
     # One worker per execution at a time, and the work really was shared by the three workers.
     _assert_no_overlap(syncs)
     assert {entry["worker"].split(":")[0] for entry in syncs} == {"w1", "w2", "w3"}
+    contended = sum(
+        nodes.log(name, full=True).count("is being synced by another worker") for name in ("w1", "w2", "w3")
+    )
+    assert contended > 0, "the duplicate deliveries never met: the lock was not exercised"
 
     # The budget held across all workers (measured at the moment each call was released).
     calls = _entries(probe, "probe:calls")
@@ -250,7 +262,8 @@ def test_three_workers_sync_300_executions_exactly_once_within_the_budget(cluste
     average = len(times) / (max(times) - min(times))
     assert average <= BUDGET_RPS * 1.05
     print(
-        f"\n{len(calls)} API calls, peak {peak}/s, average {average:.1f}/s, {len(syncs)} syncs, {total_events} events"
+        f"\n{len(calls)} API calls, peak {peak}/s, average {average:.1f}/s, {len(syncs)} locked syncs, "
+        f"{contended} lock collisions, {total_events} events"
     )
 
     assert counter_series(TASK_FAILURES) == []
