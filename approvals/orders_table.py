@@ -5,7 +5,7 @@ Returns plain dataclasses/dicts and turns botocore errors into domain exceptions
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -167,6 +167,22 @@ def _plain(item: dict) -> dict:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
 
 
+# What a list row needs; the rest (items' contents, notifications, ...) is only read on the detail page.
+_SUMMARY_ATTRIBUTES = (
+    "orderId", "status", "customerName", "amount", "requestedBy", "createdAt", "executionArn", "approvalDeadline",
+    "approvalTimeoutSeconds", "claimedBy", "claimedAt", "claimDecision", "decidedBy", "decidedAt", "decisionComment",
+)
+
+
+def _summary(item: dict) -> Order:
+    """An Order for list pages: scalar attributes only, `items` counted but not decoded, no `attributes`."""
+    plain = {key: _deserializer.deserialize(item[key]) for key in _SUMMARY_ATTRIBUTES if key in item}
+    raw_items = item.get("items", {})
+    plain["items"] = [None] * len(raw_items["L"]) if "L" in raw_items else []
+    plain["callbackId"] = "callbackId" in item
+    return replace(_order(plain), attributes={})
+
+
 def _order(plain: dict) -> Order:
     amount = plain.get("amount")
     items = plain.get("items")
@@ -230,7 +246,7 @@ def orders_page(*, status: str = PENDING, limit: int, start_key: dict | None = N
         _raise_unavailable(error)
     last = response.get("LastEvaluatedKey")
     return OrdersPage(
-        orders=[_order(_plain(item)) for item in response.get("Items", [])],
+        orders=[_summary(item) for item in response.get("Items", [])],
         next_key={key: _deserializer.deserialize(value) for key, value in last.items()} if last else None,
         consumed_capacity=float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)),
     )

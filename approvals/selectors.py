@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
@@ -106,10 +107,35 @@ def order_countdown(order: Order, *, now: datetime | None = None) -> Countdown:
 
 @dataclass(frozen=True)
 class InboxRow:
+    """One inbox row, with its display strings computed here (template lookups are the page's main cost)."""
+
     order: Order
     countdown: Countdown
     age_seconds: int | None
     own: bool = False  # requested by the viewer: four-eyes forbids deciding it
+    note: str = ""  # why the viewer cannot decide this row ("" when they can)
+
+    @property
+    def key(self) -> str:
+        return quote(self.order.order_id, safe="")
+
+    @property
+    def short_id(self) -> str:
+        return self.order.order_id[:8]
+
+    @property
+    def age_text(self) -> str:
+        return duration_label(self.age_seconds) if self.age_seconds is not None else "—"
+
+    @property
+    def deadline_text(self) -> str:
+        deadline = self.order.approval_deadline
+        return deadline.strftime("%Y-%m-%d %H:%M:%S UTC") if deadline else "not set"
+
+    @property
+    def percent_left(self) -> int | None:
+        fraction = self.countdown.fraction_left
+        return None if fraction is None else max(0, min(100, round(fraction * 100)))
 
 
 @dataclass(frozen=True)
@@ -145,13 +171,30 @@ SORT_CHOICES = {
 }
 
 
-def inbox_row(order: Order, *, identities: frozenset[str] = frozenset(), now: datetime | None = None) -> InboxRow:
+def inbox_row(
+    order: Order, *, identities: frozenset[str] = frozenset(), can_decide: bool = True, now: datetime | None = None
+) -> InboxRow:
     now = now or timezone.now()
+    countdown = order_countdown(order, now=now)
+    own = order.requested_by.strip().lower() in identities
+    if not can_decide:
+        note = "View only"
+    elif own:
+        note = "Your request · needs another approver"
+    elif order.status != orders_table.PENDING:
+        note = order.status
+    elif not order.has_callback:
+        note = "Preparing…"
+    elif countdown.state == "expired":
+        note = "Window over"
+    else:
+        note = ""
     return InboxRow(
         order=order,
-        countdown=order_countdown(order, now=now),
+        countdown=countdown,
         age_seconds=int((now - order.created_at).total_seconds()) if order.created_at else None,
-        own=order.requested_by.strip().lower() in identities,
+        own=own,
+        note=note,
     )
 
 
@@ -161,13 +204,14 @@ def inbox_rows(
     query: str = "",
     sort: str = "",
     identities: frozenset[str] = frozenset(),
+    can_decide: bool = True,
     now: datetime | None = None,
 ) -> list[InboxRow]:
     """Rows of one fetched page, filtered by customer/requester and sorted (within the page)."""
     now = now or timezone.now()
     needle = query.strip().lower()
     rows = [
-        inbox_row(order, identities=identities, now=now)
+        inbox_row(order, identities=identities, can_decide=can_decide, now=now)
         for order in orders
         if not needle or needle in order.customer_name.lower() or needle in order.requested_by.lower()
     ]
@@ -187,6 +231,7 @@ def inbox_page(
     query: str = "",
     sort: str = "",
     identities: frozenset[str] = frozenset(),
+    can_decide: bool = True,
     page_size: int | None = None,
 ) -> InboxPage:
     """One page of pending orders, oldest first. Raises InvalidCursor, OrdersTableUnavailable."""
@@ -196,7 +241,7 @@ def inbox_page(
         page = orders_table.orders_page(limit=page_size, start_key=start_key)
     except ValueError as error:  # DynamoDB refused the key: treat it as a bad cursor
         raise InvalidCursor(str(error)) from error
-    rows = inbox_rows(page.orders, query=query, sort=sort, identities=identities)
+    rows = inbox_rows(page.orders, query=query, sort=sort, identities=identities, can_decide=can_decide)
     return InboxPage(
         rows=rows,
         total_on_page=len(page.orders),

@@ -54,6 +54,7 @@ def inbox(request):
             query=filters["q"],
             sort=filters["sort"],
             identities=selectors.user_identities_folded(request.user),
+            can_decide=user_can_decide(request.user),
         )
     except selectors.InvalidCursor:
         return render(request, "approvals/bad_cursor.html", {"inbox_url": reverse("approvals:inbox")}, status=400)
@@ -66,6 +67,7 @@ def inbox(request):
         "can_decide": user_can_decide(request.user),
         "first_page": not filters["cursor"],
         "page_size": settings.APPROVALS_PAGE_SIZE,
+        "base": reverse("approvals:inbox"),  # row links are built from it: one reverse() per page, not 4 per row
         **_inbox_refresh_context(request),
     }
     if request.htmx and request.htmx.target == "inbox-table":
@@ -100,7 +102,9 @@ def _order_or_404(order_id: str):
 def _detail_context(request, order, **extra) -> dict:
     return {
         "order": order,
-        "row": selectors.inbox_row(order, identities=selectors.user_identities_folded(request.user)),
+        "row": selectors.inbox_row(
+            order, identities=selectors.user_identities_folded(request.user), can_decide=user_can_decide(request.user)
+        ),
         "execution_pk": selectors.order_execution_pk(execution_arn=order.execution_arn),
         "attempts": selectors.decisions_list(user=request.user).filter(order_id=order.order_id)[:50],
         "can_decide": user_can_decide(request.user),
@@ -140,7 +144,8 @@ def _decide(request, order_id: str, *, approve: bool):
                 return render(
                     request,
                     "approvals/inbox.html#row",
-                    {"row": row, "can_decide": True, "reject_form": form, "reject_open": True},
+                    {"row": row, "can_decide": True, "reject_form": form, "reject_open": True,
+                     "base": reverse("approvals:inbox")},
                 )
             key = "approve_form" if approve else "reject_form"
             context = _detail_context(request, order, **{key: form, "reject_open": not approve})
