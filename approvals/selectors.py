@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from approvals import orders_table
@@ -105,6 +107,11 @@ def order_countdown(order: Order, *, now: datetime | None = None) -> Countdown:
 # --- the inbox --------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _inbox_path() -> str:
+    return reverse("approvals:inbox")
+
+
 @dataclass(frozen=True)
 class InboxRow:
     """One inbox row, with its display strings computed here (template lookups are the page's main cost)."""
@@ -118,6 +125,10 @@ class InboxRow:
     @property
     def key(self) -> str:
         return quote(self.order.order_id, safe="")
+
+    @property
+    def path(self) -> str:
+        return f"{_inbox_path()}{self.key}/"
 
     @property
     def short_id(self) -> str:
