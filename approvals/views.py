@@ -47,6 +47,11 @@ def _csrf_input(request) -> str:
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 
+def _inbox_return_path(request) -> str:
+    query = request.GET.copy()
+    return f"{request.path}?{query.urlencode()}" if query else request.path
+
+
 # --- inbox -------------------------------------------------------------------------------------
 
 
@@ -75,6 +80,8 @@ def inbox(request):
         "first_page": not filters["cursor"],
         "page_size": settings.APPROVALS_PAGE_SIZE,
         "csrf_input": _csrf_input(request),
+        # without JavaScript, a decision redirects back to this very page (filters and cursor kept)
+        "next_input": format_html('<input type="hidden" name="next" value="{}">', _inbox_return_path(request)),
         **_inbox_refresh_context(request),
     }
     if request.htmx and request.htmx.target == "inbox-table":

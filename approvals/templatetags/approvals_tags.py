@@ -74,12 +74,12 @@ _ROW = (
 _BAR = '<div class="bar {state}"><span style="width: {percent}%"></span></div>'
 _ACTIONS = (
     '<details class="decide"><summary class="btn small approve">Approve</summary>'
-    '<form class="popover" method="post" action="{path}approve">{csrf}'
+    '<form class="popover" method="post" action="{path}approve">{csrf}{back}'
     '<label>Comment <span class="muted">(optional)</span>'
     '<textarea name="comment" rows="2" maxlength="2000"></textarea></label>'
     '<button class="btn small approve" type="submit">Confirm approval</button></form></details>'
     '<details class="decide"{open}><summary class="btn small reject">Reject</summary>'
-    '<form class="popover" method="post" action="{path}reject">{csrf}'
+    '<form class="popover" method="post" action="{path}reject">{csrf}{back}'
     '<label>Reason <span class="muted">(required)</span>{errors}'
     '<textarea name="reason" rows="2" maxlength="2000" required></textarea></label>'
     '<button class="btn small reject" type="submit">Confirm rejection</button></form></details>'
@@ -109,6 +109,7 @@ def inbox_row(context, row):
             _ACTIONS,
             path=row.path,
             csrf=context.get("csrf_input", ""),
+            back=context.get("next_input", ""),
             open=mark_safe(" open") if context.get("reject_open") else "",
             errors=_errorlist(errors),
         )

@@ -161,3 +161,19 @@ def test_decide_requires_post(approver_client, aws):
 def test_unknown_order_is_404(approver_client, aws):
     assert approver_client.get("/approvals/does-not-exist/").status_code == 404
     assert approver_client.post("/approvals/does-not-exist/approve", {}).status_code == 404
+
+
+def test_no_js_decision_redirects_back_with_message_and_only_to_safe_urls(approver_client, pending_order,
+                                                                           lambda_client):
+    first, second = pending_order(), pending_order()
+    inbox = approver_client.get(reverse("approvals:inbox"), {"q": "northwind", "sort": "amount"})
+    assert 'name="next" value="/approvals/?q=northwind&amp;sort=amount"' in inbox.content.decode()
+    back = "/approvals/?q=northwind&sort=amount"
+    response = approver_client.post(reverse("approvals:approve", args=[first["orderId"]]), {"next": back})
+    assert response.status_code == 302 and response["Location"] == back
+    followed = approver_client.get(back)
+    assert f"Approved order {first['orderId'][:8]}" in followed.content.decode()
+    evil = approver_client.post(reverse("approvals:approve", args=[second["orderId"]]), {"next": "https://evil.example/"})
+    assert evil["Location"] == reverse("approvals:inbox")
+    for order in (first, second):
+        execution_wait(lambda_client, order["executionArn"])
