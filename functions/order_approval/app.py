@@ -150,28 +150,24 @@ def _set_outcome(order_id: str, status: str, **attributes) -> str:
     return values[":at"]
 
 
-@durable_step
-def process_order(step_context: StepContext, order: dict, decision: dict) -> dict:
-    at = _set_outcome(
+def _record_decision(order: dict, status: str, decision: dict) -> str:
+    return _set_outcome(
         order["orderId"],
-        "approved",
+        status,
         decidedBy=decision.get("decidedBy", ""),
         decisionComment=decision.get("comment", ""),
         decidedAt=decision.get("decidedAt", ""),
     )
-    return {"status": "approved", "processedAt": at}
+
+
+@durable_step
+def process_order(step_context: StepContext, order: dict, decision: dict) -> dict:
+    return {"status": "approved", "processedAt": _record_decision(order, "approved", decision)}
 
 
 @durable_step
 def cancel_order(step_context: StepContext, order: dict, decision: dict) -> dict:
-    at = _set_outcome(
-        order["orderId"],
-        "rejected",
-        decidedBy=decision.get("decidedBy", ""),
-        decisionComment=decision.get("comment", ""),
-        decidedAt=decision.get("decidedAt", ""),
-    )
-    return {"status": "rejected", "cancelledAt": at}
+    return {"status": "rejected", "cancelledAt": _record_decision(order, "rejected", decision)}
 
 
 @durable_step
