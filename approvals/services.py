@@ -117,13 +117,8 @@ def callback_state(*, execution_arn: str, callback_id: str) -> str:
     later Callback* event tells how it ended. Raises DurableApiError when the API cannot answer.
     """
     operation_id, ended = None, None
-    marker = None
-    while True:
-        kwargs = {"DurableExecutionArn": execution_arn, "MaxItems": 1000}
-        if marker:
-            kwargs["Marker"] = marker
-        page = durable_api._call("get_durable_execution_history", **kwargs)
-        for event in page.get("Events", []):
+    for page in durable_api.execution_history_pages(execution_arn=execution_arn):
+        for event in page.events:
             kind = event.get("EventType", "")
             if kind == "CallbackStarted" and event.get("CallbackStartedDetails", {}).get("CallbackId") == callback_id:
                 operation_id = event.get("Id")
@@ -131,9 +126,6 @@ def callback_state(*, execution_arn: str, callback_id: str) -> str:
                 ended = {"CallbackSucceeded": SUCCEEDED, "CallbackFailed": FAILED, "CallbackTimedOut": TIMED_OUT}.get(
                     kind, ended
                 )
-        marker = page.get("NextMarker")
-        if not marker:
-            break
     if operation_id is None:
         return UNKNOWN
     if ended:

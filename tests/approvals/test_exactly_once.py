@@ -129,10 +129,10 @@ def test_aws_callback_timeout_exception_is_closed(approver, pending_order, dynam
     """AWS answers CallbackTimeoutException (400), which the emulator cannot produce: Stubber for that shape,
     and for the history read that follows."""
     order = pending_order()
-    client = aws_client("lambda")
-    with Stubber(client) as stub:
-        stub.add_client_error("send_durable_execution_callback_success", "CallbackTimeoutException",
-                              "Callback timed out", 400)
+    client, reads = aws_client("lambda"), aws_client("lambda", max_attempts=1)  # durable_api's two clients
+    with Stubber(client) as send_stub, Stubber(reads) as stub:
+        send_stub.add_client_error("send_durable_execution_callback_success", "CallbackTimeoutException",
+                                   "Callback timed out", 400)
         started = {"EventType": "CallbackStarted", "EventId": 5, "Id": "cb1", "Name": "approval",
                    "EventTimestamp": datetime.now(UTC), "CallbackStartedDetails": {"CallbackId": order["callbackId"]}}
         timed_out = {"EventType": "CallbackTimedOut", "EventId": 6, "Id": "cb1", "Name": "approval",
