@@ -68,6 +68,7 @@ class Countdown:
     label: str
     remaining_seconds: int | None
     fraction_left: float | None  # 0..1 of the approval window
+    window_seconds: float | None = None
 
 
 def duration_label(seconds: float) -> str:
@@ -90,18 +91,18 @@ def order_countdown(order: Order, *, now: datetime | None = None) -> Countdown:
         return Countdown("unknown", "—", None, None)
     now = now or timezone.now()
     remaining = (order.approval_deadline - now).total_seconds()
-    if remaining <= 0:
-        return Countdown("expired", "expired", 0, 0.0)
     window = order.approval_timeout_seconds
     if not window and order.created_at:
         window = (order.approval_deadline - order.created_at).total_seconds()
+    if remaining <= 0:
+        return Countdown("expired", "expired", 0, 0.0, window)
     fraction = min(1.0, remaining / window) if window else None
     state = "ok"
     if fraction is not None and fraction < 0.10:
         state = "red"
     elif fraction is not None and fraction < 0.25:
         state = "amber"
-    return Countdown(state, duration_label(remaining), int(remaining), fraction)
+    return Countdown(state, duration_label(remaining), int(remaining), fraction, window)
 
 
 # --- the inbox --------------------------------------------------------------------------------
@@ -142,6 +143,11 @@ class InboxRow:
     def deadline_text(self) -> str:
         deadline = self.order.approval_deadline
         return deadline.strftime("%Y-%m-%d %H:%M:%S UTC") if deadline else "not set"
+
+    @property
+    def deadline_iso(self) -> str:
+        deadline = self.order.approval_deadline
+        return deadline.isoformat() if deadline else ""
 
     @property
     def percent_left(self) -> int | None:

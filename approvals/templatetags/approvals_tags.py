@@ -67,7 +67,8 @@ _ROW = (
     '<td class="num">{items}</td>'
     "<td>{requester}{you}</td>"
     '<td class="nowrap" title="Created {created}">{age}</td>'
-    '<td class="nowrap countdown" title="Deadline {deadline}"><span class="deadline {state}">{label}</span>{bar}</td>'
+    '<td class="nowrap countdown" title="Deadline {deadline}">'
+    '<span class="deadline {state}"{live}>{label}</span>{bar}</td>'
     '<td class="actions" hx-boost="true" hx-push-url="false" hx-target="closest tr" hx-swap="outerHTML">'
     "{actions}</td></tr>"
 )
@@ -128,6 +129,9 @@ def inbox_row(context, row):
         age=row.age_text,
         deadline=row.deadline_text,
         label=countdown.label,
+        live=format_html(' data-deadline="{}" data-window="{}"', row.deadline_iso, countdown.window_seconds or "")
+        if row.deadline_iso
+        else "",
         bar=format_html(_BAR, state=countdown.state, percent=row.percent_left) if row.percent_left is not None else "",
         actions=actions,
     )
