@@ -271,14 +271,14 @@ def orders_pending_count() -> int | None:
     """Pending orders (cached a few seconds: every open page polls it); None when DynamoDB is unreachable."""
     count = cache.get(PENDING_COUNT_CACHE_KEY)
     if count is not None:
-        return count
+        return None if count < 0 else count
     try:
         count = orders_table.orders_count(status=orders_table.PENDING)
     except OrdersTableUnavailable as error:
         logger.warning("pending count unavailable: %s", error)
-        return None
+        count = -1  # remembered too, so that an unreachable table does not slow every page down
     cache.set(PENDING_COUNT_CACHE_KEY, count, settings.APPROVALS_BADGE_CACHE_SECONDS)
-    return count
+    return None if count < 0 else count
 
 
 def pending_count_forget() -> None:

@@ -158,8 +158,9 @@ def _decide(request, order_id: str, *, approve: bool):
                 return render(
                     request,
                     "approvals/inbox.html#row",
-                    {"row": row, "can_decide": True, "reject_form": form, "reject_open": True,
-                     "csrf_input": _csrf_input(request)},
+                    {"row": row, "can_decide": True, "reject_form": form, "reject_open": not approve,
+                     "csrf_input": _csrf_input(request),
+                     "next_input": format_html('<input type="hidden" name="next" value="{}">', _safe_next(request))},
                 )
             key = "approve_form" if approve else "reject_form"
             context = _detail_context(request, order, **{key: form, "reject_open": not approve})
