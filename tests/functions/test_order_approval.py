@@ -131,9 +131,12 @@ def test_replay_runs_each_side_effect_once(lambda_client, dynamodb_client, local
     invocations = [e for e in events if e["EventType"] == "InvocationCompleted"]
     assert len(invocations) >= 2, "the handler was replayed after the callback"
     # One order item for this execution, one notification, each step started once.
-    matching = dynamodb_client.scan(
-        TableName=local_stack.table, FilterExpression="executionArn = :a", ExpressionAttributeValues={":a": {"S": arn}}
-    )["Items"]
+    pages = dynamodb_client.get_paginator("scan").paginate(
+        TableName=local_stack.table,
+        FilterExpression="executionArn = :a",
+        ExpressionAttributeValues={":a": {"S": arn}},
+    )
+    matching = [item for page in pages for item in page["Items"]]
     assert len(matching) == 1
     stored = order_get(dynamodb_client, local_stack.table, order["orderId"])
     assert len(stored["notifications"]) == 1
