@@ -36,7 +36,8 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "VAR_DIR": str(tmp_path / "var"),
         "PYTHONPATH": str(PROJECT),
     }
-    env.pop("DEBUG", None)
+    for leftover in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set the latter for their process
+        env.pop(leftover, None)
     if "postgresql" in connection.settings_dict["ENGINE"]:
         # The test database pytest-django created for this run.
         settings_dict = connection.settings_dict

@@ -231,8 +231,10 @@ def test_three_workers_sync_300_executions_exactly_once_within_the_budget(cluste
     assert _histories_match(lambda_client, executions) == []
     total_events = HistoryEvent.objects.filter(execution__in=executions).count()
 
-    # Exactly once per change: across all the locked syncs, each event was added once.
-    syncs = _entries(probe, "probe:syncs")
+    # Exactly once per change: across all the locked syncs, each event was added once. (Executions of SyncHold
+    # started by earlier tests of the session are listed and synced too; they are left out of the count.)
+    ours = {e.pk for e in executions}
+    syncs = [entry for entry in _entries(probe, "probe:syncs") if entry["execution"] in ours]
     added: dict[int, int] = {}
     for entry in syncs:
         added[entry["execution"]] = added.get(entry["execution"], 0) + entry["added"]
@@ -246,7 +248,7 @@ def test_three_workers_sync_300_executions_exactly_once_within_the_budget(cluste
     assert not [s for s in syncs if s["start"] > completed_at[s["execution"]] + 0.001]
 
     # One worker per execution at a time, and the work really was shared by the three workers.
-    _assert_no_overlap(syncs)
+    _assert_no_overlap(_entries(probe, "probe:syncs"))  # every execution, ours or not
     assert {entry["worker"].split(":")[0] for entry in syncs} == {"w1", "w2", "w3"}
     contended = sum(
         nodes.log(name, full=True).count("is being synced by another worker") for name in ("w1", "w2", "w3")
