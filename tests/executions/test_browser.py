@@ -177,7 +177,8 @@ def test_admin_fails_an_overdue_callback_from_the_timeouts_list(
     assert order["callbackId"] not in page.content()
     page.screenshot(path=str(screenshot_dir / "execution-detail-waiting-admin.png"), full_page=True)
     page.goto(f"{live_server.url}/executions/timeouts/")
-    row = page.locator("#overdue tbody tr", has_text="approval")
+    # Other tests' executions share the emulator, so pick this execution's row.
+    row = page.locator("#overdue tbody tr", has_text=execution.name)
     row.wait_for()
     page.screenshot(path=str(screenshot_dir / "timeouts.png"), full_page=True)
     row.locator('input[name="targets"]').check(force=True)  # the sticky table header may overlap it
