@@ -147,6 +147,10 @@ def browser():
         )
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in the test thread, which makes Django refuse the tests' own
+    # (synchronous) ORM calls, including pytest-django's flush after the session's last browser test.
+    # Subprocesses that must not inherit this (e.g. `check --deploy`) drop it from their environment.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

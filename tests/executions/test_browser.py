@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 
 import pytest
@@ -17,11 +16,6 @@ from tests.executions.sync_support import workflow_run
 from tests.orders import execution_wait, order_for_execution, order_get, order_start
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-# Playwright's sync API keeps an event loop running in this thread; the test's own ORM calls
-# are still synchronous, so Django's async-safety guard does not apply to them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture(autouse=True)
 def roles_present(transactional_db):
