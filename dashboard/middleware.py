@@ -1,5 +1,10 @@
 import re
 import uuid
+from urllib.parse import urlencode, urlsplit
+
+from django.contrib.auth import middleware as auth_middleware
+from django.http import HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from dashboard.request_context import reset_request_id, set_request_id
 
@@ -21,4 +26,25 @@ class RequestIdMiddleware:
         finally:
             reset_request_id(token)
         response["X-Request-ID"] = request.id
+        return response
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's login-required-everywhere, plus: an htmx request (a polled table or badge) whose session has
+    expired makes the whole page go to the login page, instead of swapping the login form into a fragment."""
+
+    def handle_no_permission(self, request, view_func):
+        response = super().handle_no_permission(request, view_func)
+        if request.headers.get("HX-Request") == "true" and response.status_code == 302:
+            login = urlsplit(response["Location"])
+            # Come back to the page the fragment belongs to, not to the fragment itself.
+            current = request.headers.get("HX-Current-URL", "")
+            target = response["Location"]
+            if current and url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
+                parts = urlsplit(current)
+                back = parts.path + (f"?{parts.query}" if parts.query else "")
+                target = f"{login.path}?{urlencode({self.get_redirect_field_name(view_func): back})}"
+            redirect = HttpResponse(status=204)
+            redirect["HX-Redirect"] = target
+            return redirect
         return response

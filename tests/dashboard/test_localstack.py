@@ -13,7 +13,7 @@ def test_missing_java_says_what_to_install(monkeypatch, tmp_path):
 
 def test_missing_npm_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(dynamodb_local.shutil, "which", lambda tool: None)
-    with pytest.raises(dynamodb_local.LocalStackError, match="Install Node.js and npm"):
+    with pytest.raises(dynamodb_local.LocalStackError, match=r"Install Node\.js and npm"):
         dynamodb_local.fetch(tmp_path)
 
 
