@@ -7,12 +7,16 @@
 - idle on a callback, a running step or a chained invoke: exponential backoff
   from POLL_IDLE_BASE_SECONDS up to POLL_BACKOFF_CAP_SECONDS (IDLE);
 - finished with a complete history: never again.
-When more executions are due than the budget allows, lower priority values go first,
-then the longest overdue. Pure functions: the benchmark's simulation runs this code.
+When more executions are due than the budget allows, `due_select` fills each cycle by
+priority (lower values first, then the longest overdue), except for a reserved share that
+goes to the most overdue executions of any class, so that none starves. Pure functions:
+the benchmark's simulation runs this code.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,3 +91,34 @@ def poll_plan(
     if future_timers and min(future_timers) < plan_at:
         plan_at, priority = min(future_timers), TIMER
     return PollPlan(plan_at, int(backoff), priority, REASONS[priority])
+
+
+# Share of each cycle's budget for the most overdue executions, whatever their class.
+OVERDUE_SHARE = 0.1
+
+
+def overdue_reserve(limit: int, share: float = OVERDUE_SHARE) -> int:
+    return min(limit, math.ceil(limit * share)) if share > 0 else 0
+
+
+def due_select(*, by_priority: Iterable, by_lateness: Iterable, limit: int, share: float = OVERDUE_SHARE) -> list:
+    """Pick at most `limit` of the due executions for this cycle.
+
+    Strict priority starves the lowest class (idle callbacks) for as long as higher classes fill
+    the budget, so `overdue_reserve(limit)` calls of every cycle go to the most overdue executions
+    (`by_lateness`: oldest next_poll_at first, any class) and the rest to `by_priority` (priority,
+    then oldest next_poll_at). Each execution waits at most (executions due before it) / reserve
+    cycles. When the lower classes get more than the reserve anyway, the order is plain priority.
+    Both iterables hold due ids and are read lazily; `by_priority` must offer limit + reserve ids.
+    The reserved picks come last: they are already late and a few seconds more cost them little.
+    """
+    reserved: dict = {}
+    late = iter(by_lateness)
+    while len(reserved) < overdue_reserve(limit, share) and (ident := next(late, None)) is not None:
+        reserved[ident] = None
+    chosen: dict = {}
+    ranked = iter(by_priority)
+    while len(chosen) + len(reserved) < limit and (ident := next(ranked, None)) is not None:
+        if ident not in reserved:
+            chosen[ident] = None
+    return [*chosen, *reserved]

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from executions import durable_api
@@ -45,7 +45,7 @@ from executions.models import (
     Operation,
 )
 from executions.operations import OPEN_OPERATION_STATUSES, execution_status_from, operation_derive
-from executions.scheduler import FINISHING, NEW, PollConfig, poll_plan
+from executions.scheduler import FINISHING, NEW, PollConfig, due_select, overdue_reserve, poll_plan
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +150,8 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
 
 
 def executions_due(*, function_ids: list[int] | None = None, limit: int, now: datetime | None = None) -> list[int]:
-    """Ids of the executions to fetch now, most urgent first (priority, then longest overdue)."""
+    """Ids of the executions to fetch now: by priority, then longest overdue, except for a share of the
+    budget that goes to the longest overdue of any class (`scheduler.due_select`: no class starves)."""
     now = now or timezone.now()
     queryset = Execution.objects.filter(imported=False).filter(
         Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, history_complete=False)
@@ -158,8 +159,13 @@ def executions_due(*, function_ids: list[int] | None = None, limit: int, now: da
     queryset = queryset.exclude(history_complete=True, status__in=TERMINAL_STATUSES)
     if function_ids is not None:
         queryset = queryset.filter(function_id__in=function_ids)
-    ordered = queryset.order_by("poll_priority", "next_poll_at", "id")
-    return list(ordered.values_list("pk", flat=True)[:limit])
+    due_at = F("next_poll_at").asc(nulls_first=True)  # no next_poll_at and an incomplete history: due
+    ids = queryset.values_list("pk", flat=True)
+    return due_select(
+        by_priority=ids.order_by("poll_priority", due_at, "id")[: limit + overdue_reserve(limit)],
+        by_lateness=ids.order_by(due_at, "id")[: overdue_reserve(limit)],
+        limit=limit,
+    )
 
 
 def function_list_sync(*, function: MonitoredFunction) -> int:

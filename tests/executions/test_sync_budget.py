@@ -16,7 +16,17 @@ import pytest
 
 from executions import governor
 from executions.models import Execution
-from executions.scheduler import ACTIVE, FINISHING, IDLE, TIMER, PollConfig, poll_plan
+from executions.scheduler import (
+    ACTIVE,
+    FINISHING,
+    IDLE,
+    NEW,
+    TIMER,
+    PollConfig,
+    due_select,
+    overdue_reserve,
+    poll_plan,
+)
 from executions.sync import attention_refresh, executions_due, history_import
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -85,7 +95,78 @@ def test_due_executions_come_by_priority_then_age():
     Execution.objects.create(arn="done", status="SUCCEEDED", history_complete=True, next_poll_at=None)
     due = executions_due(limit=10, now=NOW)
     assert due == [ids["new"], ids["timer"], ids["active"], ids["idle-old"]]
-    assert executions_due(limit=2, now=NOW) == [ids["new"], ids["timer"]]
+    # Short of budget: the reserved call goes to the longest overdue (idle for 9 min), the rest by priority.
+    assert executions_due(limit=2, now=NOW) == [ids["new"], ids["idle-old"]]
+
+
+def test_due_select_reserves_a_share_for_the_most_overdue():
+    ranked = ["new", "timer-1", "timer-2", "active", "idle-late", "idle-later"]  # priority, then age
+    by_age = ["idle-later", "idle-late", "timer-1", "new", "timer-2", "active"]  # oldest next_poll_at first
+    assert overdue_reserve(10) == 1 and overdue_reserve(99) == 10 and overdue_reserve(5, share=0) == 0
+    assert due_select(by_priority=ranked, by_lateness=by_age[:1], limit=3) == ["new", "timer-1", "idle-later"]
+    assert due_select(by_priority=ranked, by_lateness=by_age, limit=3, share=0) == ["new", "timer-1", "timer-2"]
+    # Enough budget for everything due: each once, nothing invented.
+    assert sorted(due_select(by_priority=ranked, by_lateness=by_age[:2], limit=20, share=0.1)) == sorted(ranked)
+    # The most overdue is also high in priority: it is not counted twice and the budget is filled.
+    assert due_select(by_priority=ranked, by_lateness=["timer-1"], limit=3) == ["new", "timer-2", "timer-1"]
+    # Lazy: no more is read from either order than is used (the database slices them to these sizes).
+    ranked_reads, late_reads = iter(ranked), iter(by_age)
+    due_select(by_priority=ranked_reads, by_lateness=late_reads, limit=3)
+    assert next(ranked_reads) == "timer-2" and next(late_reads) == "idle-late"
+
+
+def _cycles(*, executions: dict, limit: int, cycles: int, strict: bool = False) -> list[list[str]]:
+    """Run poll cycles 10 s apart on in-memory (priority, next_poll_at) rows, as functions_sync picks them:
+    fetched higher-priority executions are due again at once (they alone exceed the budget), fetched idle
+    ones back off to the 300 s cap."""
+    picks = []
+    for cycle in range(cycles):
+        now = NOW + timedelta(seconds=10 * cycle)
+        due = [name for name, (_, at) in executions.items() if at <= now]
+        ranked = sorted(due, key=lambda name: (executions[name][0], executions[name][1], name))
+        by_age = sorted(due, key=lambda name: (executions[name][1], name))
+        chosen = due_select(by_priority=ranked, by_lateness=by_age, limit=limit, share=0 if strict else 0.1)
+        for name in chosen:
+            priority = executions[name][0]
+            executions[name] = (priority, now + timedelta(seconds=300 if priority == IDLE else 1))
+        picks.append(chosen)
+    return picks
+
+
+def test_strict_priority_would_starve_idle_callbacks_forever():
+    executions = {f"timer-{n}": (TIMER, NOW - timedelta(seconds=30)) for n in range(25)}
+    executions["idle"] = (IDLE, NOW - timedelta(minutes=20))
+    picks = _cycles(executions=executions, limit=10, cycles=30, strict=True)
+    assert not any("idle" in chosen for chosen in picks)
+
+
+@pytest.mark.django_db
+def test_idle_callbacks_past_their_cap_are_polled_within_bounded_cycles():
+    """25 higher-priority executions are due every cycle, 2.5x a budget of 10; three executions idle on a
+    callback are past their 300 s cap. The share reserved for the most overdue (1 call in 10) polls them
+    one per cycle, longest overdue first, while the other 9 calls keep going by priority."""
+    rows = {f"hot-{n}": ((NEW, TIMER, ACTIVE)[n % 3], NOW - timedelta(seconds=30)) for n in range(25)}
+    rows |= {f"idle-{minutes}": (IDLE, NOW - timedelta(minutes=minutes)) for minutes in (10, 8, 6)}
+    ids = {
+        name: Execution.objects.create(arn=name, status="RUNNING", poll_priority=p, next_poll_at=at).pk
+        for name, (p, at) in rows.items()
+    }
+    names = {pk: name for name, pk in ids.items()}
+    seen_at = {}
+    for cycle in range(6):
+        now = NOW + timedelta(seconds=10 * cycle)
+        due = [names[pk] for pk in executions_due(limit=10, now=now)]
+        assert len(due) == 10 and len(set(due)) == 10
+        hot = [name for name in due if name.startswith("hot-")]
+        assert len(hot) >= 9
+        priorities = [rows[name][0] for name in hot]
+        assert priorities == sorted(priorities)  # the rest of the budget still goes by priority
+        for name in due:
+            seen_at.setdefault(name, cycle)
+            back_off = 300 if name.startswith("idle-") else 1  # the hot ones are due again next cycle
+            Execution.objects.filter(pk=ids[name]).update(next_poll_at=now + timedelta(seconds=back_off))
+    # Polled within ceil(executions overdue before it / reserve) cycles: one per cycle, longest overdue first.
+    assert [seen_at.get(name) for name in ("idle-10", "idle-8", "idle-6")] == [0, 1, 2]
 
 
 @pytest.mark.django_db
