@@ -68,9 +68,10 @@ def _sync_families(now) -> list[GaugeMetricFamily]:
     )
     pending = (
         Execution.objects.exclude(Q(status__in=TERMINAL_STATUSES) & Q(history_complete=True))
-        .filter(next_poll_at__lte=now)
+        .filter(next_poll_at__lte=now, imported=False)
         .values("function_name")
         .annotate(due=Count("id"), oldest=Min("next_poll_at"))
+        .order_by()
     )
     seen = set()
     for row in pending:
