@@ -107,8 +107,7 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
             )
         list_calls += durable_api.api_calls_made() - calls
 
-    budget = max(1, int(settings.DURABLE_API_MAX_RPS * settings.SYNC_INTERVAL_SECONDS) - list_calls)
-    due = executions_due(function_ids=[f.pk for f in functions], limit=budget)
+    due = executions_due(function_ids=[f.pk for f in functions], limit=fetch_budget(list_calls=list_calls))
     fetches, added = 0, 0
     if dispatch is not None:
         lease = timezone.now() + timedelta(seconds=max(LEASE_SECONDS_MIN, 6 * settings.SYNC_INTERVAL_SECONDS))
@@ -147,6 +146,14 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
             last_sync_succeeded_at=finished, last_sync_error="", last_sync_stats=stats
         )
     return stats
+
+
+def fetch_budget(*, list_calls: int, now: datetime | None = None) -> int:
+    """History fetches this cycle may start: the interval's calls, minus the list calls and minus the fetches
+    handed out by earlier cycles that have not run yet (still leased), so that a backlog never builds up in
+    the task queue, where the scheduler's order would be lost."""
+    queued = Execution.objects.filter(poll_reason="queued", next_poll_at__gt=now or timezone.now()).count()
+    return max(0, max(1, int(settings.DURABLE_API_MAX_RPS * settings.SYNC_INTERVAL_SECONDS) - list_calls) - queued)
 
 
 def executions_due(*, function_ids: list[int] | None = None, limit: int, now: datetime | None = None) -> list[int]:

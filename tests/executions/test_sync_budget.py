@@ -27,7 +27,7 @@ from executions.scheduler import (
     overdue_reserve,
     poll_plan,
 )
-from executions.sync import attention_refresh, executions_due, history_import
+from executions.sync import attention_refresh, executions_due, fetch_budget, history_import
 
 PROJECT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -99,10 +99,26 @@ def test_due_executions_come_by_priority_then_age():
     assert executions_due(limit=2, now=NOW) == [ids["new"], ids["idle-old"]]
 
 
+@pytest.mark.django_db
+def test_fetch_budget_counts_fetches_still_queued(settings):
+    settings.DURABLE_API_MAX_RPS, settings.SYNC_INTERVAL_SECONDS = 10, 10
+    assert fetch_budget(list_calls=2, now=NOW) == 98
+    lease = NOW + timedelta(seconds=60)
+    for n in range(30):
+        Execution.objects.create(arn=f"queued-{n}", status="RUNNING", poll_reason="queued", next_poll_at=lease)
+    Execution.objects.create(arn="lost", status="RUNNING", poll_reason="queued", next_poll_at=NOW)  # lease over
+    assert fetch_budget(list_calls=2, now=NOW) == 68
+    assert fetch_budget(list_calls=2, now=lease) == 98  # leases past: those are due again, not queued
+    Execution.objects.filter(arn__startswith="queued-").update(next_poll_at=lease + timedelta(seconds=1))
+    for n in range(80):
+        Execution.objects.create(arn=f"more-{n}", status="RUNNING", poll_reason="queued", next_poll_at=lease)
+    assert fetch_budget(list_calls=2, now=NOW) == 0
+
+
 def test_due_select_reserves_a_share_for_the_most_overdue():
     ranked = ["new", "timer-1", "timer-2", "active", "idle-late", "idle-later"]  # priority, then age
     by_age = ["idle-later", "idle-late", "timer-1", "new", "timer-2", "active"]  # oldest next_poll_at first
-    assert overdue_reserve(10) == 1 and overdue_reserve(99) == 10 and overdue_reserve(5, share=0) == 0
+    assert overdue_reserve(10) == 1 and overdue_reserve(99) == 5 and overdue_reserve(5, share=0) == 0
     assert due_select(by_priority=ranked, by_lateness=by_age[:1], limit=3) == ["new", "timer-1", "idle-later"]
     assert due_select(by_priority=ranked, by_lateness=by_age, limit=3, share=0) == ["new", "timer-1", "timer-2"]
     # Enough budget for everything due: each once, nothing invented.
@@ -115,35 +131,26 @@ def test_due_select_reserves_a_share_for_the_most_overdue():
     assert next(ranked_reads) == "timer-2" and next(late_reads) == "idle-late"
 
 
-def _cycles(*, executions: dict, limit: int, cycles: int, strict: bool = False) -> list[list[str]]:
-    """Run poll cycles 10 s apart on in-memory (priority, next_poll_at) rows, as functions_sync picks them:
-    fetched higher-priority executions are due again at once (they alone exceed the budget), fetched idle
-    ones back off to the 300 s cap."""
-    picks = []
-    for cycle in range(cycles):
-        now = NOW + timedelta(seconds=10 * cycle)
-        due = [name for name, (_, at) in executions.items() if at <= now]
-        ranked = sorted(due, key=lambda name: (executions[name][0], executions[name][1], name))
-        by_age = sorted(due, key=lambda name: (executions[name][1], name))
-        chosen = due_select(by_priority=ranked, by_lateness=by_age, limit=limit, share=0 if strict else 0.1)
-        for name in chosen:
-            priority = executions[name][0]
-            executions[name] = (priority, now + timedelta(seconds=300 if priority == IDLE else 1))
-        picks.append(chosen)
-    return picks
-
-
 def test_strict_priority_would_starve_idle_callbacks_forever():
-    executions = {f"timer-{n}": (TIMER, NOW - timedelta(seconds=30)) for n in range(25)}
-    executions["idle"] = (IDLE, NOW - timedelta(minutes=20))
-    picks = _cycles(executions=executions, limit=10, cycles=30, strict=True)
-    assert not any("idle" in chosen for chosen in picks)
+    """Without the reserved share (share=0), 25 due timers re-armed every cycle keep a budget of 10 busy forever."""
+    rows = {f"timer-{n}": (TIMER, NOW - timedelta(seconds=30)) for n in range(25)}
+    rows["idle"] = (IDLE, NOW - timedelta(minutes=20))
+    for cycle in range(30):
+        now = NOW + timedelta(seconds=10 * cycle)
+        due = [name for name, (_, at) in rows.items() if at <= now]
+        ranked = sorted(due, key=lambda name: (*rows[name], name))
+        chosen = due_select(
+            by_priority=ranked, by_lateness=sorted(due, key=lambda name: rows[name][1]), limit=10, share=0
+        )
+        assert "idle" not in chosen
+        for name in chosen:
+            rows[name] = (TIMER, now + timedelta(seconds=1))
 
 
 @pytest.mark.django_db
 def test_idle_callbacks_past_their_cap_are_polled_within_bounded_cycles():
     """25 higher-priority executions are due every cycle, 2.5x a budget of 10; three executions idle on a
-    callback are past their 300 s cap. The share reserved for the most overdue (1 call in 10) polls them
+    callback are past their 300 s cap. The share reserved for the most overdue (here 1 call of 10) polls them
     one per cycle, longest overdue first, while the other 9 calls keep going by priority."""
     rows = {f"hot-{n}": ((NEW, TIMER, ACTIVE)[n % 3], NOW - timedelta(seconds=30)) for n in range(25)}
     rows |= {f"idle-{minutes}": (IDLE, NOW - timedelta(minutes=minutes)) for minutes in (10, 8, 6)}
