@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -156,12 +157,13 @@ def live_report(executions: int, running: int) -> None:
 # --- simulation: fake clock, fake API ------------------------------------------------------------------
 
 WAIT, CONSOLE_CALLBACK, EXTERNAL_CALLBACK = "wait", "console_callback", "external_callback"
+KINDS = (WAIT, CONSOLE_CALLBACK, EXTERNAL_CALLBACK)
 
 
 class SimExecution:
     """One running execution of the model, and what the poller knows about it."""
 
-    __slots__ = ("backoff", "busy_until", "ident", "kind", "next_poll", "phase_end", "priority", "unseen")
+    __slots__ = ("backoff", "busy_until", "ident", "kind", "next_poll", "phase_end", "planned", "priority", "unseen")
 
     def __init__(self, ident: int):
         self.ident = ident
@@ -169,7 +171,8 @@ class SimExecution:
         self.phase_end = 0.0  # when it resumes (the change)
         self.busy_until = 0.0  # the resumed invocation writes its events until then
         self.unseen: list[tuple[float, str]] = []  # changes the poller has not seen yet
-        self.next_poll = 0.0
+        self.next_poll: float | None = 0.0  # None while picked for the current cycle
+        self.planned = 0.0  # the next_poll_at of its last plan
         self.backoff = 0.0
         self.priority = 0
 
@@ -179,35 +182,46 @@ def simulate(
     scheduler: str,
     executions: int = 10_000,
     rate: float = 10.0,
+    interval: float = 10.0,
     change_per_minute: float = 0.05,
     minutes: float = 120,
     warmup_minutes: float = 30,
     mix: tuple[float, float, float] = (0.80, 0.16, 0.04),
+    console_syncs: bool = True,
     seed: int = 7,
 ) -> dict:
     """Detection delays (seconds) of one scheduler on the model below, with a fake clock and a fake API.
 
     Model: every execution is idle, then resumes (the change), runs for 0.3-2 s (its invocation writes
     events), and suspends again on its next idle phase. Idle phases last 20 min on average (so 5 % of
-    executions change per minute) and are, by default, 80 % durable waits (their end is in WaitStarted),
-    16 % callbacks answered in the console (which syncs that execution right after answering), 4 %
-    callbacks answered elsewhere (unpredictable). A fetch during the invocation sees a partial change
-    (not suspended); after it, the whole change and the next idle phase. The lister spends one call
-    every 10 s. Both schedulers get the same budget and the same console syncs; "delay" is from the
-    change to the first fetch that sees it.
+    executions change per minute) and are, by `mix`, durable waits (their end is in WaitStarted),
+    callbacks answered in the console (which syncs that execution right after answering, or with
+    `console_syncs=False` only marks it due after the resumed invocation, without a call) or callbacks
+    answered elsewhere (unpredictable). A fetch during the invocation sees a partial change (not
+    suspended); after it, the whole change and the next idle phase.
+    Schedulers: "ours" (scheduler.py), "strict priority" (ours without the overdue share: the policy
+    before it), "round-robin". Poller: like `functions_sync`, every `interval` seconds one list call,
+    then the due executions picked by the scheduler for the rest of the cycle's budget (minus picks not
+    fetched yet), fetched one per 1/rate s after any console sync. "Delay" is from the change to the
+    first fetch that sees it; changes still unseen at the end count with their age so far (a lower bound).
     """
-    from executions.scheduler import PollConfig, poll_plan
+    from executions.scheduler import IDLE, NEW, OVERDUE_SHARE, REASONS, PollConfig, due_select, poll_plan
 
+    share = OVERDUE_SHARE if scheduler == "ours" else 0.0
     rng = random.Random(seed)
     config = PollConfig(active=2, idle_base=10, cap=300, timer_grace=2)
     epoch = datetime(2026, 1, 1, tzinfo=UTC)
     mean_idle = 60 / change_per_minute
     warmup, end, tick = warmup_minutes * 60, (warmup_minutes + minutes) * 60, 1.0 / rate
     resumes: list[tuple[float, int]] = []  # (phase end, execution)
-    console: list[int] = []
-    delays: dict[str, list[float]] = {WAIT: [], CONSOLE_CALLBACK: [], EXTERNAL_CALLBACK: []}
+    console: deque[int] = deque()
+    picked: deque[int] = deque()  # this cycle's (and leftover) picks, in order
+    delays: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    idle_late: list[float] = []  # for fetches planned as IDLE: how late after their next_poll_at
+    calls: dict[str, int] = {}
     sims = [SimExecution(i) for i in range(executions)]
     queues: list[list] = [[] for _ in range(5)]  # one heap of (next_poll, ident) per priority
+    by_due: list = []  # one heap of (next_poll, ident) for all
 
     def idle_phase(sim: SimExecution, start: float) -> None:
         roll = rng.random()
@@ -217,8 +231,23 @@ def simulate(
         heapq.heappush(resumes, (sim.phase_end, sim.ident))
 
     def schedule(sim: SimExecution, at: float, priority: int) -> None:
-        sim.next_poll, sim.priority = at, priority
+        sim.next_poll, sim.planned, sim.priority = at, at, priority
         heapq.heappush(queues[priority], (at, sim.ident))
+        heapq.heappush(by_due, (at, sim.ident))
+
+    # The two orders `executions_due` reads from the database (stale heap entries are skipped).
+    def due_by_priority(now: float):
+        for priority, queue in enumerate(queues):
+            while queue and queue[0][0] <= now:
+                at, ident = heapq.heappop(queue)
+                if sims[ident].next_poll == at and sims[ident].priority == priority:
+                    yield ident
+
+    def due_by_lateness(now: float):
+        while by_due and by_due[0][0] <= now:
+            at, ident = heapq.heappop(by_due)
+            if sims[ident].next_poll == at:
+                yield ident
 
     # Stationary start: every execution is mid-phase and already synced once.
     for sim in sims:
@@ -232,13 +261,15 @@ def simulate(
             sim.backoff = config.cap
             schedule(sim, rng.uniform(0, config.cap), 4)
 
-    def fetch(sim: SimExecution, now: float) -> None:
+    def fetch(sim: SimExecution, now: float, reason: str) -> None:
+        if now >= warmup:
+            calls[reason] = calls.get(reason, 0) + 1
         changed = bool(sim.unseen)
         for moment, kind in sim.unseen:
             if moment >= warmup:
                 delays[kind].append(now - moment)
         sim.unseen.clear()
-        if scheduler != "priority":
+        if scheduler == "round-robin":
             return
         suspended = now >= sim.busy_until
         waiting = sim.kind == WAIT and suspended
@@ -256,63 +287,126 @@ def simulate(
         sim.backoff = plan.backoff_seconds
         schedule(sim, (plan.next_poll_at - epoch).total_seconds(), plan.priority)
 
-    now, cursor, next_list = 0.0, 0, 0.0
+    budget = int(rate * interval) - 1  # minus the list call, as in functions_sync
+    now, cursor, next_cycle = 0.0, 0, 0.0
     while now < end:
         while resumes and resumes[0][0] <= now:
             moment, ident = heapq.heappop(resumes)
             sim = sims[ident]
             sim.unseen.append((moment, sim.kind))
-            if sim.kind == CONSOLE_CALLBACK:
+            if sim.kind == CONSOLE_CALLBACK and console_syncs:
                 console.append(ident)
+            elif sim.kind == CONSOLE_CALLBACK and scheduler != "round-robin":
+                sim.backoff = 0
+                schedule(sim, moment + config.active, NEW)
             sim.busy_until = moment + rng.uniform(0.3, 2.0)
             idle_phase(sim, sim.busy_until)
-        if now >= next_list:
-            next_list += 10.0  # the lister's call
+        if now >= next_cycle:  # a cycle starts: its list call takes this slot
+            next_cycle += interval
+            calls["list"] = calls.get("list", 0) + int(now >= warmup)
+            limit = budget - len(picked)
+            if limit > 0 and scheduler == "round-robin":
+                picked.extend((cursor + i) % executions for i in range(limit))
+                cursor = (cursor + limit) % executions
+            elif limit > 0:
+                chosen = due_select(
+                    by_priority=due_by_priority(now), by_lateness=due_by_lateness(now), limit=limit, share=share
+                )
+                for ident in chosen:
+                    sims[ident].next_poll = None
+                picked.extend(chosen)
         elif console:
-            fetch(sims[console.pop(0)], now)
-        elif scheduler == "priority":
-            for queue in queues:
-                while queue and sims[queue[0][1]].next_poll != queue[0][0]:
-                    heapq.heappop(queue)  # superseded entry
-                if queue and queue[0][0] <= now:
-                    fetch(sims[heapq.heappop(queue)[1]], now)
-                    break
-        else:
-            fetch(sims[cursor], now)
-            cursor = (cursor + 1) % executions
+            fetch(sims[console.popleft()], now, "console")
+        elif picked:
+            sim = sims[picked.popleft()]
+            reason = "round-robin" if scheduler == "round-robin" else REASONS[sim.priority]
+            if sim.priority == IDLE and scheduler != "round-robin" and now >= warmup:
+                idle_late.append(now - sim.planned)
+            fetch(sim, now, reason)
         now += tick
 
+    unseen = 0
+    for sim in sims:
+        for moment, kind in sim.unseen:
+            if moment >= warmup:
+                delays[kind].append(end - moment)
+                unseen += 1
+        if scheduler != "round-robin" and sim.priority == IDLE and sim.next_poll is not None and sim.next_poll < end:
+            idle_late.append(end - sim.next_poll)  # still waiting: late so far
     every = [d for values in delays.values() for d in values]
 
     def pct(values, q):
         return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
 
+    measured = end - warmup
     return {
         "changes": len(every),
+        "unseen": unseen,
         "p50": pct(every, 50),
         "p95": pct(every, 95),
+        "over_30s": sum(d > 30 for d in every) / max(1, len(every)),
         "by_kind": {kind: (len(values), pct(values, 50), pct(values, 95)) for kind, values in delays.items()},
+        "idle_late": (pct(idle_late, 50), pct(idle_late, 95), max(idle_late, default=float("nan"))),
+        "calls_per_second": {reason: count / measured for reason, count in sorted(calls.items())},
     }
 
 
+def budget_arithmetic(mix, *, executions=10_000, rate=10.0, change_per_minute=0.05, cap=300.0) -> dict:
+    """Calls/s the policy needs (the backoff's first steps and the wait grace ignored): one per wait end, two
+    per console answer (its sync sees the invocation still running, then one more), one list call per 10 s,
+    and, to keep every execution on a callback within the backoff cap, one per cap per such execution."""
+    changes = executions * change_per_minute / 60
+    fixed = changes * (mix[0] + 2 * mix[1]) + 0.1
+    on_callbacks = executions * (mix[1] + mix[2])  # idle phases have the same mean length
+    return {"changes": changes, "fixed": fixed, "on_callbacks": on_callbacks, "at_cap": on_callbacks / cap}
+
+
+SIM_MIXES = [
+    ("A: 80 % waits, 16 % callbacks answered in the console, 4 % answered elsewhere", (0.80, 0.16, 0.04)),
+    ("B: 70 % waits, 20 % callbacks answered in the console, 10 % answered elsewhere", (0.70, 0.20, 0.10)),
+    ("C: 60 % waits, 34 % answered in the console, 6 % elsewhere (more due work than calls)", (0.60, 0.34, 0.06)),
+]
+SIM_ROWS = [  # label, scheduler, the console syncs after answering
+    ("ours", "ours", True),
+    ("before (strict)", "strict priority", True),
+    ("round-robin", "round-robin", True),
+    ("ours, console marks due", "ours", False),
+]
+
+
 def sim_report() -> None:
-    scenarios = [
-        ("80 % waits / 16 % console-answered callbacks / 4 % external callbacks", (0.80, 0.16, 0.04)),
-        ("harder: 70 % waits / 20 % console-answered / 10 % external callbacks", (0.70, 0.20, 0.10)),
-    ]
-    print("  simulation: 10,000 running executions, 10 calls/s, 5 %/min change, 120 min measured (fake clock)")
-    for label, mix in scenarios:
-        print(f"  idle on {label}")
-        results = {name: simulate(scheduler=name, mix=mix) for name in ("priority", "round-robin")}
-        for name, result in results.items():
-            kinds = ", ".join(
-                f"{kind} n={n} p50={p50:.1f}s p95={p95:.1f}s" for kind, (n, p50, p95) in result["by_kind"].items()
-            )
+    print("  simulation: 10,000 running executions, 10 calls/s, 10 s cycles, 5 %/min change, 120 min measured")
+    print("  (fake clock; delay from a change to the fetch that sees it, seconds; still unseen at the end: age)")
+    for label, mix in SIM_MIXES:
+        need = budget_arithmetic(mix)
+        spare, total = 10 - need["fixed"], need["fixed"] + need["at_cap"]
+        print(f"\n  mix {label}")
+        print(
+            f"    budget: {need['changes']:.2f} changes/s; waits (1 call each), console answers (2) and the lister "
+            f"need {need['fixed']:.2f} of 10 calls/s, leaving {spare:.2f}/s for the ~{need['on_callbacks']:.0f} "
+            f"executions on a callback,\n    which need {need['at_cap']:.2f}/s to stay within the 300 s cap "
+            f"({need['fixed'] + need['at_cap']:.1f}/s in all: {'feasible' if total <= 10 else 'impossible'})."
+            f" p95 < 30 s allows 5 % of changes seen after 30 s; answers from elsewhere are {mix[2]:.0%},\n"
+            f"    and whatever the order at most 30 s x {max(spare, 0):.2f}/s / {need['on_callbacks']:.0f} = "
+            f"{30 * max(spare, 0) / need['on_callbacks']:.1%} of them can be seen within 30 s."
+        )
+        kinds = ("overall", "wait", "console answer", "answer elsewhere")
+        print(
+            f"    {'p50 / p95 (s)':24s}"
+            + "".join(f"{kind:>18s}" for kind in kinds)
+            + "  >30 s  idle late p50/max  unseen"
+        )
+        for row, scheduler, console_syncs in SIM_ROWS:
+            result = simulate(scheduler=scheduler, mix=mix, console_syncs=console_syncs)
+            cells = [f"{result['p50']:.1f} / {result['p95']:.1f}"]
+            cells += [f"{p50:.1f} / {p95:.1f}" for _, p50, p95 in result["by_kind"].values()]
+            p50, _, worst = result["idle_late"]
+            late = f"{p50:.0f} / {worst:.0f}" if scheduler != "round-robin" else "-"
             print(
-                f"    {name:12s}: p50 {result['p50']:7.1f} s  p95 {result['p95']:7.1f} s  ({result['changes']} changes)"
+                f"    {row:24s}"
+                + "".join(f"{cell:>18s}" for cell in cells)
+                + f"  {result['over_30s']:5.1%}  {late:>15s}  {result['unseen']:6d}"
             )
-            print(f"    {'':12s}  {kinds}")
-        print(f"    p95 round-robin / priority = {results['round-robin']['p95'] / results['priority']['p95']:.1f}x")
 
 
 def main(argv: list[str] | None = None) -> None:
