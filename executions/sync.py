@@ -148,6 +148,22 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
     return stats
 
 
+def execution_poll_soon(*, execution_arn: str, now: datetime | None = None) -> bool:
+    """After the console answered a callback of this execution: fetch it in the first cycle after its
+    resumed invocation (POLL_ACTIVE_SECONDS), ahead of older work, without calling the API now.
+
+    Cheaper than a sync right away, which sees the invocation still running and costs a second call.
+    False if the execution is not known yet (the lister brings it in as new) or is finished.
+    """
+    at = (now or timezone.now()) + timedelta(seconds=settings.POLL_ACTIVE_SECONDS)
+    updated = (
+        Execution.objects.filter(arn=execution_arn, imported=False)
+        .exclude(status__in=TERMINAL_STATUSES)
+        .update(next_poll_at=at, poll_priority=NEW, poll_backoff_seconds=0, poll_reason="answered")
+    )
+    return updated > 0
+
+
 def fetch_budget(*, list_calls: int, now: datetime | None = None) -> int:
     """History fetches this cycle may start: the interval's calls, minus the list calls and minus the fetches
     handed out by earlier cycles that have not run yet (still leased), so that a backlog never builds up in

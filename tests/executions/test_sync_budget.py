@@ -27,7 +27,13 @@ from executions.scheduler import (
     overdue_reserve,
     poll_plan,
 )
-from executions.sync import attention_refresh, executions_due, fetch_budget, history_import
+from executions.sync import (
+    attention_refresh,
+    execution_poll_soon,
+    executions_due,
+    fetch_budget,
+    history_import,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -113,6 +119,32 @@ def test_fetch_budget_counts_fetches_still_queued(settings):
     for n in range(80):
         Execution.objects.create(arn=f"more-{n}", status="RUNNING", poll_reason="queued", next_poll_at=lease)
     assert fetch_budget(list_calls=2, now=NOW) == 0
+
+
+@pytest.mark.django_db
+def test_an_answered_callback_is_polled_first_after_its_invocation(settings):
+    settings.POLL_ACTIVE_SECONDS = 2
+    waiting = Execution.objects.create(
+        arn="waiting",
+        status="RUNNING",
+        poll_priority=IDLE,
+        poll_backoff_seconds=300,
+        next_poll_at=NOW + timedelta(minutes=4),
+    )
+    older = Execution.objects.create(arn="older", status="RUNNING", poll_priority=TIMER, next_poll_at=NOW)
+    done = Execution.objects.create(arn="done", status="SUCCEEDED", next_poll_at=None, history_complete=True)
+    assert execution_poll_soon(execution_arn="waiting", now=NOW)
+    assert not execution_poll_soon(execution_arn="done", now=NOW) and not execution_poll_soon(execution_arn="nope")
+    waiting.refresh_from_db()
+    assert (waiting.next_poll_at, waiting.poll_priority, waiting.poll_backoff_seconds) == (
+        NOW + timedelta(seconds=2),
+        NEW,
+        0,
+    )
+    assert executions_due(limit=1, now=NOW + timedelta(seconds=1)) == [older.pk]  # not before the invocation ends
+    assert executions_due(limit=2, now=NOW + timedelta(seconds=2)) == [waiting.pk, older.pk]
+    done.refresh_from_db()
+    assert done.next_poll_at is None
 
 
 def test_due_select_reserves_a_share_for_the_most_overdue():
