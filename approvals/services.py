@@ -26,6 +26,7 @@ from approvals.orders_table import ClaimLost, Order, OrderAlreadyDecided
 from approvals.selectors import duration_label, pending_count_forget, user_identities
 from executions import durable_api
 from executions.durable_api import TRANSIENT_ERRORS, CallbackClosed, DurableApiError
+from executions.sync import execution_poll_soon
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +227,8 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
 
     _finish(claim, final_status, {"decidedBy": username, "decidedAt": claimed_at, "decisionComment": comment})
     pending_count_forget()
+    # The execution resumes now: have the poller read it first in its next cycle (no API call here).
+    execution_poll_soon(execution_arn=claim.order.execution_arn)
     record = audit(Decision.SUCCEEDED, "", claim.order)
     verb = "Approved" if approve else "Rejected"
     logger.info("order %s %s by %s", order_id, final_status, username)

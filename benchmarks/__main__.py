@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark module in this folder (each has a `main()`), or the ones named.
 
-    python -m benchmarks            # all
-    python -m benchmarks inbox      # just benchmarks/inbox.py
+    python -m benchmarks                    # all
+    python -m benchmarks inbox              # just benchmarks/inbox.py
+    python -m benchmarks sync --part sim    # options after the names go to each benchmark
 """
 
 import importlib
@@ -17,11 +18,13 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     django.setup()
     folder = Path(__file__).resolve().parent
-    names = argv or sorted(m.name for m in pkgutil.iter_modules([str(folder)]) if not m.name.startswith("_"))
+    split = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
+    names, options = argv[:split], argv[split:]
+    names = names or sorted(m.name for m in pkgutil.iter_modules([str(folder)]) if not m.name.startswith("_"))
     for name in names:
         module = importlib.import_module(f"benchmarks.{name}")
         print(f"== benchmarks/{name}.py", flush=True)
-        module.main()
+        module.main(options)
     return 0
 
 

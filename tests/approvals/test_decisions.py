@@ -20,6 +20,9 @@ def _events(lambda_client, arn, kind):
 def test_approve_resumes_execution_and_order_ends_approved(approver_client, approver, pending_order, lambda_client,
                                                            dynamodb_client, aws):
     order = pending_order()
+    from executions.sync import functions_sync
+
+    functions_sync(function_name="OrderApproval")  # the poller already knows the suspended execution
     response = approver_client.post(
         reverse("approvals:approve", args=[order["orderId"]]), {"comment": "fine by me"}, follow=True
     )
@@ -40,6 +43,11 @@ def test_approve_resumes_execution_and_order_ends_approved(approver_client, appr
     )
     assert decision.execution_arn == order["executionArn"]
     assert decision.order_created_at is not None and decision.time_to_decision.total_seconds() >= 0
+    # The poller is told to read the resumed execution first in its next cycle.
+    from executions.models import Execution
+
+    synced = Execution.objects.get(arn=order["executionArn"])
+    assert synced.poll_reason == "answered" and synced.poll_backoff_seconds == 0
 
 
 def test_reject_with_reason_puts_reason_in_callback_result(approver_client, pending_order, lambda_client,
