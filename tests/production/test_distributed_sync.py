@@ -258,14 +258,19 @@ def test_three_workers_sync_300_executions_exactly_once_within_the_budget(cluste
     # The budget held across all workers (measured at the moment each call was released).
     calls = _entries(probe, "probe:calls")
     times = [stamp for stamp, _, _ in calls]
+    # Stamps are taken just after the governor lets a call go, so a process the OS schedules late bunches a few
+    # of them: 1-second windows get a 25 % tolerance, 5-second windows 5 %. (With the budget lifted to 1,000/s
+    # the same run peaks at about 50 calls in one second.)
     peak = _max_in_window(times)
-    assert peak <= BUDGET_RPS * 1.1 + 1, f"{peak} calls in one second, budget {BUDGET_RPS}/s"
+    assert peak <= BUDGET_RPS * 1.25 + 1, f"{peak} calls in one second, budget {BUDGET_RPS}/s"
+    peak_5s = _max_in_window(times, width=5.0)
+    assert peak_5s <= 5 * BUDGET_RPS * 1.05 + 1, f"{peak_5s} calls in five seconds, budget {BUDGET_RPS}/s"
     assert len({worker for _, _, worker in calls}) >= 3
     average = len(times) / (max(times) - min(times))
     assert average <= BUDGET_RPS * 1.05
     print(
-        f"\n{len(calls)} API calls, peak {peak}/s, average {average:.1f}/s, {len(syncs)} locked syncs, "
-        f"{contended} lock collisions, {total_events} events"
+        f"\n{len(calls)} API calls, peak {peak} in 1 s, {peak_5s} in 5 s, average {average:.1f}/s, "
+        f"{len(syncs)} locked syncs, {contended} lock collisions, {total_events} events"
     )
 
     assert counter_series(TASK_FAILURES) == []
