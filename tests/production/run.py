@@ -49,6 +49,23 @@ def postgres_connect(base_url: str) -> tuple[psycopg.Connection, str]:
     raise AssertionError  # unreachable
 
 
+def stale_databases_drop(maintenance: psycopg.Connection, max_age_hours: float = 6) -> None:
+    """Drop databases left by test runs that were killed before cleaning up (names carry their start time)."""
+    rows = maintenance.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'durable\\_console\\_%' "
+        "OR datname LIKE 'test\\_durable\\_console\\_%'"
+    ).fetchall()
+    for (name,) in rows:
+        stamp = name.removeprefix("test_").removeprefix("durable_console_")[:14]
+        try:
+            started = time.mktime(time.strptime(stamp, "%Y%m%d%H%M%S"))
+        except ValueError:
+            continue
+        if time.time() - started > max_age_hours * 3600:
+            maintenance.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(f"test-production: dropped {name}, left by an interrupted run", flush=True)
+
+
 def redis_db_lease(client: redis.Redis, redis_base: str, run_id: str) -> int:
     """Lease a Redis database index that no one else uses (empty, or left by an earlier test run)."""
     databases = int(client.config_get("databases").get("databases", 16))
@@ -74,6 +91,7 @@ def main(pytest_args: list[str]) -> int:
     test_db_name = f"test_{db_name}"
 
     maintenance, pg_url = postgres_connect(pg_base)
+    stale_databases_drop(maintenance)
     try:
         redis_client = redis.Redis.from_url(f"{redis_base}/0", socket_connect_timeout=5)
         redis_client.ping()
