@@ -36,10 +36,12 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path):
     base = f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
     try:
         wait_for_http(f"{base}/healthz", timeout=180, process=process)
-        deadline = time.monotonic() + 60
-        while True:  # the web process answers before the banner is printed
+        prefixes = ("dynamodb ", "emulator ", "gateway  ", "worker   ", "beat     ", "web      ", "seed     ")
+        deadline = time.monotonic() + 90
+        while True:  # the web process answers before the banner; a loaded machine starts the worker late
             output = log_path.read_text(errors="replace")
-            if "Durable Console is up" in output or time.monotonic() > deadline:
+            started = all(re.search(rf"^{prefix}\| ", output, re.MULTILINE) for prefix in prefixes)
+            if ("Durable Console is up" in output and started) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
@@ -51,7 +53,7 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path):
         assert f"Durable Console is up: {base}/" in output
         assert "password: make-run-secret" in output
         # One log stream, a prefix per process; two seeded executions.
-        for prefix in ("dynamodb ", "emulator ", "gateway  ", "worker   ", "beat     ", "web      ", "seed     "):
+        for prefix in prefixes:
             assert re.search(rf"^{prefix}\| ", output, re.MULTILINE), f"no {prefix.strip()} lines"
         assert len(re.findall(r"^seed     \| \S+", output, re.MULTILINE)) == 2
     finally:
