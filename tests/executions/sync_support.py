@@ -58,3 +58,20 @@ def events_wait(lambda_client, arn: str, event_type: str, count: int = 1, timeou
         timeout=timeout,
         message=f"{count} {event_type} event(s) in {arn}",
     )
+
+
+def execution_synced(function_name: str, arn: str, *, until=None) -> Execution:
+    """Run the poller's cycle until the execution is in the database (and `until(execution)` holds)."""
+    from executions.sync import execution_history_sync, functions_sync
+
+    def ready():
+        functions_sync(function_name=function_name)
+        execution = Execution.objects.filter(arn=arn).first()
+        if execution is None:
+            return None
+        execution_history_sync(execution_id=execution.pk)
+        execution.refresh_from_db()
+        return execution if until is None or until(execution) else None
+
+    return wait_until(ready, timeout=30, interval=0.3, message=f"{arn} synced")
+

@@ -10,9 +10,8 @@ import pytest
 
 from executions import durable_api
 from executions.models import Execution, Operation, OperatorAction
-from executions.sync import execution_history_sync, functions_sync
-from tests.conftest import wait_until
-from tests.executions.sync_support import workflow_start
+from executions.sync import execution_history_sync
+from tests.executions.sync_support import execution_synced, workflow_start
 from tests.orders import execution_wait, order_for_execution, order_get, order_start
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -40,21 +39,6 @@ def api_calls(monkeypatch):
     return calls
 
 
-def synced(function_name: str, arn: str, *, until=None) -> Execution:
-    """Run the poller's cycle until the execution is in the database (and `until(execution)` holds)."""
-
-    def ready():
-        functions_sync(function_name=function_name)
-        execution = Execution.objects.filter(arn=arn).first()
-        if execution is None:
-            return None
-        execution_history_sync(execution_id=execution.pk)
-        execution.refresh_from_db()
-        return execution if until is None or until(execution) else None
-
-    return wait_until(ready, timeout=30, interval=0.3, message=f"{arn} synced")
-
-
 def open_callback(execution: Execution, name: str) -> Operation:
     return Operation.objects.get(execution=execution, op_type="callback", name=name, ended_at__isnull=True)
 
@@ -66,7 +50,7 @@ def has_open_callback(name: str):
 def pending_order(lambda_client, dynamodb_client, stack, **overrides):
     arn = order_start(lambda_client, **overrides)
     order = order_for_execution(dynamodb_client, stack.table, arn)
-    execution = synced("OrderApproval", arn, until=has_open_callback("approval"))
+    execution = execution_synced("OrderApproval", arn, until=has_open_callback("approval"))
     return arn, order, execution
 
 
@@ -168,7 +152,7 @@ def test_closed_callback_gives_a_clear_message_and_an_audit_row(
 
 def test_heartbeat_on_a_callback_with_a_heartbeat_timeout(admin_client_, lambda_client, stack, api_calls):
     arn = workflow_start(lambda_client, "SyncCallbacks", {"timeout": 300})
-    execution = synced("SyncCallbacks", arn, until=has_open_callback("approval"))
+    execution = execution_synced("SyncCallbacks", arn, until=has_open_callback("approval"))
     callback = open_callback(execution, "approval")
     # The workflow asks for a 600 s heartbeat timeout, but the emulator leaves Timeout and
     # HeartbeatTimeout out of CallbackStartedDetails (AWS records them): set what AWS would show.
@@ -189,7 +173,7 @@ def test_heartbeat_on_a_callback_with_a_heartbeat_timeout(admin_client_, lambda_
 
 def test_stop_a_running_execution(admin_client_, lambda_client, stack, api_calls):
     arn = workflow_start(lambda_client, "SyncHold", {"timeout": 3600})
-    execution = synced("SyncHold", arn, until=has_open_callback("hold"))
+    execution = execution_synced("SyncHold", arn, until=has_open_callback("hold"))
     page = admin_client_.get(f"/executions/{execution.pk}/").content.decode()
     assert f"/executions/{execution.pk}/stop" in page
     # Reason and confirmation are both required.
@@ -220,7 +204,7 @@ def test_stop_a_running_execution(admin_client_, lambda_client, stack, api_calls
 
 def test_stop_of_an_execution_that_finished_since_the_last_sync(admin_client_, lambda_client, stack, api_calls):
     arn = workflow_start(lambda_client, "SyncHold", {"timeout": 3600})
-    execution = synced("SyncHold", arn, until=has_open_callback("hold"))
+    execution = execution_synced("SyncHold", arn, until=has_open_callback("hold"))
     lambda_client.stop_durable_execution(DurableExecutionArn=arn)  # someone else stopped it
     response = admin_client_.post(f"/executions/{execution.pk}/stop", {"reason": "runaway", "confirm": "yes"},
                                   follow=True)

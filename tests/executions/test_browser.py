@@ -9,10 +9,8 @@ import pytest
 from django.utils import timezone
 
 from executions.models import Execution, OperatorAction
-from executions.sync import execution_history_sync, functions_sync
-from tests.conftest import wait_until
 from tests.executions.page_factories import callback_make, execution_make, function_make
-from tests.executions.sync_support import workflow_run
+from tests.executions.sync_support import execution_synced, workflow_run
 from tests.orders import execution_wait, order_for_execution, order_get, order_start
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -33,19 +31,6 @@ def stack(settings, aws, roles_present):
     settings.DURABLE_API_MAX_RPS = 500
     settings.READ_ONLY = False
     return aws
-
-
-def _sync(function_name: str, arn: str, until=None) -> Execution:
-    def ready():
-        functions_sync(function_name=function_name)
-        execution = Execution.objects.filter(arn=arn).first()
-        if execution is None:
-            return None
-        execution_history_sync(execution_id=execution.pk)
-        execution.refresh_from_db()
-        return execution if until is None or until(execution) else None
-
-    return wait_until(ready, timeout=30, interval=0.3, message=f"{arn} synced")
 
 
 def test_list_filters_in_the_browser(browser_login, operator, live_server, screenshot_dir):
@@ -101,7 +86,7 @@ def test_timeline_of_an_order_approval_execution(
         Result=json.dumps({"approved": True, "decidedBy": "dana@example.com", "comment": "ok"}).encode(),
     )
     execution_wait(lambda_client, arn)
-    execution = _sync("OrderApproval", arn, until=lambda e: e.status == "SUCCEEDED" and e.history_complete)
+    execution = execution_synced("OrderApproval", arn, until=lambda e: e.status == "SUCCEEDED" and e.history_complete)
 
     page = browser_login(operator)
     page.goto(f"{live_server.url}/executions/{execution.pk}/")
@@ -128,7 +113,7 @@ def test_timeline_of_an_order_approval_execution(
 
 def test_timeline_of_a_rich_workflow(browser_login, operator, live_server, lambda_client, screenshot_dir):
     arn = workflow_run(lambda_client, "SyncConcurrency")
-    execution = _sync("SyncConcurrency", arn, until=lambda e: e.history_complete)
+    execution = execution_synced("SyncConcurrency", arn, until=lambda e: e.history_complete)
     page = browser_login(operator)
     page.goto(f"{live_server.url}/executions/{execution.pk}/")
     rows = page.locator(".tl-body .tl-row[data-key]")
@@ -146,7 +131,7 @@ def test_timeline_of_a_rich_workflow(browser_login, operator, live_server, lambd
     page.screenshot(path=str(screenshot_dir / "execution-detail-rich.png"), full_page=True)
     page.locator("#timeline").screenshot(path=str(screenshot_dir / "timeline-rich.png"))
     arn = workflow_run(lambda_client, "SyncRetries", {"fail_until": 5})
-    execution = _sync("SyncRetries", arn, until=lambda e: e.history_complete)
+    execution = execution_synced("SyncRetries", arn, until=lambda e: e.history_complete)
     page.goto(f"{live_server.url}/executions/{execution.pk}/")
     assert page.locator(".tl-row[data-key] .seg.gap").count() >= 2  # delays between attempts
     page.screenshot(path=str(screenshot_dir / "execution-detail-retries.png"), full_page=True)
@@ -159,7 +144,7 @@ def test_admin_fails_an_overdue_callback_from_the_timeouts_list(
     settings.ATTENTION_CALLBACK_SLA_SECONDS = 1
     arn = order_start(lambda_client)
     order = order_for_execution(dynamodb_client, stack.table, arn)
-    _sync("OrderApproval", arn)
+    execution_synced("OrderApproval", arn)
     execution_make(name="already-timed-out", status="TIMED_OUT",
                    attention_reasons=[{"code": "timed_out", "message": "The execution timed out."}],
                    needs_attention=True)
@@ -261,7 +246,7 @@ def test_admin_stops_an_execution_from_its_page(browser_login, admin_user, live_
     from tests.executions.sync_support import workflow_start
 
     arn = workflow_start(lambda_client, "SyncHold", {"timeout": 3600})
-    execution = _sync("SyncHold", arn, until=lambda e: e.operations.filter(op_type="callback").exists())
+    execution = execution_synced("SyncHold", arn, until=lambda e: e.operations.filter(op_type="callback").exists())
     page = browser_login(admin_user)
     page.goto(f"{live_server.url}/executions/{execution.pk}/")
     page.fill("#id_stop_reason", "stuck in a loop")
