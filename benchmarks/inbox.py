@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         log = open(Path(tmp) / "dynamodb.log", "wb")  # noqa: SIM115 - closed below
         dynamodb = subprocess.Popen(
             services.dynamodb_command(var_dir(), port, None), stdout=log, stderr=subprocess.STDOUT,
-            cwd=PROJECT, start_new_session=True,
+            cwd=tmp, start_new_session=True,
         )
         try:
             services.wait_for_http(f"http://127.0.0.1:{port}", process=dynamodb)

@@ -57,13 +57,15 @@ class LocalStack:
         }
 
 
-def _spawn(name: str, command: list[str], log_dir: Path, env: dict[str, str]) -> subprocess.Popen:
+def _spawn(
+    name: str, command: list[str], log_dir: Path, env: dict[str, str], cwd: Path = PROJECT_DIR
+) -> subprocess.Popen:
     log = open(log_dir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
         command,
         stdout=log,
         stderr=subprocess.STDOUT,
-        cwd=PROJECT_DIR,
+        cwd=cwd,
         env={**os.environ, **env},
         start_new_session=True,
     )
@@ -85,7 +87,7 @@ def local_stack_start(
     env = {**stack.env(), "PYTHONPATH": str(PROJECT_DIR)}
     try:
         stack.processes["dynamodb"] = _spawn(
-            "dynamodb", services.dynamodb_command(var_dir(), ddb_port, None), log_dir, env
+            "dynamodb", services.dynamodb_command(var_dir(), ddb_port, None), log_dir, env, cwd=log_dir
         )
         stack.processes["emulator"] = _spawn(
             "emulator",

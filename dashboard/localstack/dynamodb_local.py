@@ -93,10 +93,18 @@ def command(var_dir: Path, port: int, db_path: Path | None) -> list[str]:
         "-jar",
         str(folder / "DynamoDBLocal.jar"),
         "-sharedDb",
+        "-disableTelemetry",
         "-port",
         str(port),
         *storage,
     ]
+
+
+def working_dir(var_dir: Path) -> Path:
+    """Where to run DynamoDB Local: it writes dynamodb-local-metadata.json into its working directory."""
+    path = var_dir / "dynamodb-local"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 if __name__ == "__main__":

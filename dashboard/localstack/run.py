@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from dashboard.localstack import dynamodb_local, services
 from dashboard.localstack.paths import PROJECT_DIR, var_dir
@@ -57,9 +58,9 @@ class Supervisor:
             sys.stdout.write(prefix + line.rstrip("\n") + "\n")
             sys.stdout.flush()
 
-    def start(self, name: str, command: list[str]) -> subprocess.Popen:
+    def start(self, name: str, command: list[str], cwd: Path = PROJECT_DIR) -> subprocess.Popen:
         process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            command, cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, text=True, bufsize=1,
         )
         self.processes[name] = process
@@ -138,7 +139,7 @@ def main() -> int:
     supervisor = Supervisor(env)
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
     try:
-        supervisor.start("dynamodb", dynamodb_command)
+        supervisor.start("dynamodb", dynamodb_command, cwd=dynamodb_local.working_dir(var))
         supervisor.start("emulator", services.emulator_command(
             port=ports.emulator, gateway_url=gateway_url, store_path=var / "durable-executions.sqlite3",
             region=env["AWS_REGION"]))
