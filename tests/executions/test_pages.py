@@ -413,6 +413,15 @@ def test_timeouts_list_shows_overdue_callbacks_and_timed_out_executions(admin_cl
     assert 'name="targets"' in html and "Fail selected callbacks" in html
 
 
+def test_timeouts_list_says_which_succeeded_executions_had_an_operation_time_out(operator_client):
+    expired = execution_make(name="order-expired", status="SUCCEEDED", has_failures=True)
+    callback_make(expired, name="approval", status="TIMED_OUT", ended_at=timezone.now())
+    response = operator_client.get("/executions/timeouts/")
+    assert [e.name for e in response.context["rows"]] == ["order-expired"]
+    html = response.content.decode()
+    assert "an operation timed out" in html and "failed operations" not in html
+
+
 def test_timeouts_list_respects_the_sla(operator_client, settings):
     settings.ATTENTION_CALLBACK_SLA_SECONDS = 3600
     running = execution_make()
