@@ -1,8 +1,9 @@
 """The `production` marker: tests that need PostgreSQL and Redis.
 
-Under `make test` (SQLite, no Redis) they are skipped with the reason shown in
-the summary. Under `make test-production` (DURABLE_CONSOLE_REQUIRE_SERVICES=1)
-a missing service is a failure, never a silent skip.
+They belong to the production path: under `make test` (SQLite, no Redis) they
+are not collected into the run, and the summary says so and where they run.
+Under `make test-production` (DURABLE_CONSOLE_REQUIRE_SERVICES=1), and whenever
+one of them runs, a missing service is a failure. None of them ever skips.
 """
 
 from __future__ import annotations
@@ -28,15 +29,37 @@ def production_services_missing() -> str | None:
     return "; ".join(problems) or None
 
 
+_LEFT_FOR_PRODUCTION = pytest.StashKey[tuple[int, str]]()
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the embedded defaults, leave the production tests to `make test-production`."""
+    if os.environ.get(REQUIRE_ENV) == "1":
+        return
+    production = [item for item in items if item.get_closest_marker("production")]
+    missing = production_services_missing() if production else None
+    if missing is None:
+        return
+    config.hook.pytest_deselected(items=production)
+    items[:] = [item for item in items if not item.get_closest_marker("production")]
+    config.stash[_LEFT_FOR_PRODUCTION] = (len(production), missing)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    left = config.stash.get(_LEFT_FOR_PRODUCTION, None)
+    if left:
+        count, missing = left
+        terminalreporter.write_line(
+            f"{count} production-path tests were not run here ({missing}): `make test-production` runs them"
+        )
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("production") is None:
         return
     missing = production_services_missing()
-    if missing is None:
-        return
-    if os.environ.get(REQUIRE_ENV) == "1":
+    if missing is not None:
         pytest.fail(f"production test cannot run: {missing}", pytrace=False)
-    pytest.skip(f"needs PostgreSQL + Redis ({missing}): run `make test-production`")
 
 
 @pytest.fixture(autouse=True)
