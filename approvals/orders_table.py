@@ -72,14 +72,7 @@ def orders_table_ping() -> None:
     GetItem, Query and UpdateItem.
     """
     try:
-        aws_client("dynamodb", max_attempts=1, read_timeout=3).query(
-            TableName=settings.ORDERS_TABLE,
-            IndexName=STATUS_INDEX,
-            KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": "pending_approval"}},
-            Limit=1,
-        )
+        aws_client("dynamodb", max_attempts=1, read_timeout=3).query(**_status_query(PENDING), Limit=1)
     except (ClientError, BotoCoreError) as error:
         raise OrdersTableUnavailable(str(error)) from error
 
@@ -222,22 +215,24 @@ def _raise_unavailable(error: Exception):
     raise OrdersTableUnavailable(str(error)) from error
 
 
+def _status_query(status: str) -> dict:
+    """The Query of one status on the status/createdAt index (shared by pages and counts)."""
+    return {
+        "TableName": settings.ORDERS_TABLE,
+        "IndexName": STATUS_INDEX,
+        "KeyConditionExpression": "#s = :s",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":s": {"S": status}},
+    }
+
+
 def orders_page(*, status: str = PENDING, limit: int, start_key: dict | None = None) -> OrdersPage:
     """One page of orders in `status`, oldest first, through the status/createdAt index (a Query, never a Scan).
 
     `start_key` is a previous page's `next_key` ({"orderId", "status", "createdAt"} strings).
     Raises ValueError when DynamoDB rejects the start key.
     """
-    kwargs = {
-        "TableName": settings.ORDERS_TABLE,
-        "IndexName": STATUS_INDEX,
-        "KeyConditionExpression": "#s = :s",
-        "ExpressionAttributeNames": {"#s": "status"},
-        "ExpressionAttributeValues": {":s": {"S": status}},
-        "ScanIndexForward": True,
-        "Limit": limit,
-        "ReturnConsumedCapacity": "TOTAL",
-    }
+    kwargs = {**_status_query(status), "ScanIndexForward": True, "Limit": limit, "ReturnConsumedCapacity": "TOTAL"}
     if start_key:
         kwargs["ExclusiveStartKey"] = {key: {"S": value} for key, value in start_key.items()}
     try:
@@ -256,14 +251,7 @@ def orders_count(*, status: str = PENDING) -> int:
     """How many orders are in `status` (a COUNT Query on the index, paginated)."""
     total, start = 0, None
     while True:
-        kwargs = {
-            "TableName": settings.ORDERS_TABLE,
-            "IndexName": STATUS_INDEX,
-            "KeyConditionExpression": "#s = :s",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":s": {"S": status}},
-            "Select": "COUNT",
-        }
+        kwargs = {**_status_query(status), "Select": "COUNT"}
         if start:
             kwargs["ExclusiveStartKey"] = start
         try:
@@ -407,15 +395,7 @@ class StaleClaim:
 def orders_deciding(*, limit: int) -> list[StaleClaim]:
     """Orders currently claimed (status deciding), oldest first, with what is needed to resolve the claim."""
     try:
-        response = _client().query(
-            TableName=settings.ORDERS_TABLE,
-            IndexName=STATUS_INDEX,
-            KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": DECIDING}},
-            ScanIndexForward=True,
-            Limit=limit,
-        )
+        response = _client().query(**_status_query(DECIDING), ScanIndexForward=True, Limit=limit)
     except (ClientError, BotoCoreError) as error:
         _raise_unavailable(error)
     claims = []
