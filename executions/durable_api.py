@@ -205,13 +205,29 @@ def execution_stop(*, execution_arn: str, error_type: str, message: str) -> None
 
 
 @dataclass(frozen=True)
-class ExecutionDescription:
+class ExecutionSummary:
     arn: str
     name: str
     function_arn: str
     status: str
     start: object
     end: object
+
+    @classmethod
+    def from_api(cls, item: dict, **extra):
+        return cls(
+            arn=item["DurableExecutionArn"],
+            name=item.get("DurableExecutionName", ""),
+            function_arn=item.get("FunctionArn", ""),
+            status=item.get("Status", ""),
+            start=item.get("StartTimestamp"),
+            end=item.get("EndTimestamp"),
+            **extra,
+        )
+
+
+@dataclass(frozen=True)
+class ExecutionDescription(ExecutionSummary):
     input_payload: str | None
     result: str | None
     error: dict | None
@@ -225,13 +241,8 @@ def execution_describe(*, execution_arn: str) -> ExecutionDescription:
         if error.code in NOT_FOUND_CODES:
             raise ExecutionNotFound(str(error), code=error.code, operation="get_durable_execution") from error
         raise
-    return ExecutionDescription(
-        arn=r["DurableExecutionArn"],
-        name=r.get("DurableExecutionName", ""),
-        function_arn=r.get("FunctionArn", ""),
-        status=r.get("Status", ""),
-        start=r.get("StartTimestamp"),
-        end=r.get("EndTimestamp"),
+    return ExecutionDescription.from_api(
+        r,
         input_payload=r.get("InputPayload"),
         result=r.get("Result"),
         error=r.get("Error"),
@@ -252,16 +263,6 @@ def lambda_endpoint_ping(*, function_name: str | None = None) -> None:
 
 
 # --- paginated reads for the poller -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExecutionSummary:
-    arn: str
-    name: str
-    function_arn: str
-    status: str
-    start: object
-    end: object
 
 
 @dataclass(frozen=True)
@@ -304,17 +305,7 @@ def executions_list_pages(
         kwargs["Qualifier"] = qualifier
     try:
         for page in _pages("list_durable_executions_by_function", page_size, None, **kwargs):
-            yield [
-                ExecutionSummary(
-                    arn=item["DurableExecutionArn"],
-                    name=item.get("DurableExecutionName", ""),
-                    function_arn=item.get("FunctionArn", ""),
-                    status=item.get("Status", ""),
-                    start=item.get("StartTimestamp"),
-                    end=item.get("EndTimestamp"),
-                )
-                for item in page.get("DurableExecutions", [])
-            ]
+            yield [ExecutionSummary.from_api(item) for item in page.get("DurableExecutions", [])]
     except DurableApiError as error:
         if error.code in NOT_FOUND_CODES and not isinstance(error, TRANSIENT_ERRORS):
             raise FunctionNotFound(str(error), code=error.code, operation=error.operation) from error
