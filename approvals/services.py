@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError
 
 from approvals import orders_table
 from approvals.models import Decision
@@ -227,8 +228,12 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
 
     _finish(claim, final_status, {"decidedBy": username, "decidedAt": claimed_at, "decisionComment": comment})
     pending_count_forget()
-    # The execution resumes now: have the poller read it first in its next cycle (no API call here).
-    execution_poll_soon(execution_arn=claim.order.execution_arn)
+    # The execution resumes now: have the poller read it first in its next cycle (no API call here). Only a
+    # hint: the decision stands even if the database cannot take it right now.
+    try:
+        execution_poll_soon(execution_arn=claim.order.execution_arn)
+    except DatabaseError:
+        logger.warning("could not mark execution of order %s for an early poll", order_id, exc_info=True)
     record = audit(Decision.SUCCEEDED, "", claim.order)
     verb = "Approved" if approve else "Rejected"
     logger.info("order %s %s by %s", order_id, final_status, username)
