@@ -297,10 +297,6 @@ def order_execution_pk(*, execution_arn: str) -> int | None:
     return Execution.objects.filter(arn=execution_arn).values_list("pk", flat=True).first()
 
 
-def order_decisions(*, order_id: str) -> QuerySet[Decision]:
-    return Decision.objects.filter(order_id=order_id).order_by("-created_at", "-id")
-
-
 # --- the decisions audit ------------------------------------------------------------------------
 
 

@@ -30,7 +30,3 @@ def execution_lock(*, execution_id: int, ttl: int | None = None):
         # Compare-then-delete: a lock that expired and was taken over is left alone.
         if acquired and cache.get(_key(execution_id)) == token:
             cache.delete(_key(execution_id))
-
-
-def execution_lock_held(*, execution_id: int) -> bool:
-    return cache.get(_key(execution_id)) is not None
