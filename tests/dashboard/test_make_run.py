@@ -1,4 +1,5 @@
-"""`make run` itself: start the stack as the README says, wait for /healthz, sign in, stop with Ctrl-C."""
+"""`make run` itself: start the stack as the README says, wait for /healthz, sign in, stop with Ctrl-C;
+start it again on the same data folder: it reuses what is there and keeps the data."""
 
 import json
 import os
@@ -8,6 +9,7 @@ import subprocess
 import time
 import urllib.request
 
+import boto3
 import pytest
 
 from dashboard.localstack import dynamodb_local
@@ -16,27 +18,18 @@ from dashboard.localstack.services import free_port, port_open, wait_for_http
 
 pytestmark = pytest.mark.slow
 
+PREFIXES = ("dynamodb ", "emulator ", "gateway  ", "worker   ", "beat     ", "web      ")
 
-def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path):
-    # Reuse the already downloaded DynamoDB Local instead of fetching it again.
-    shared = var_dir() / "dynamodb-local"
-    dynamodb_local.fetch(var_dir())
-    (tmp_path / "dynamodb-local").symlink_to(shared)
-    ports = {name: free_port() for name in ("DASHBOARD_PORT", "LAMBDA_GATEWAY_PORT", "DYNAMODB_LOCAL_PORT",
-                                            "DURABLE_EMULATOR_PORT")}
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
-           and not k.startswith("AWS_")}
-    env.update({name: str(port) for name, port in ports.items()})
-    env.update({"VAR_DIR": str(tmp_path), "DEMO_PASSWORD": "make-run-secret", "SEED_ORDERS": "2"})
-    log_path = tmp_path / "make-run.log"
+
+def _make_run(env: dict, ports: dict, log_path, *, expect_seed: bool) -> str:
+    """Start `make run`, wait until every process is up, stop it with Ctrl-C; return its output."""
     with open(log_path, "wb") as log:
         process = subprocess.Popen(["make", "run"], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     base = f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
+    prefixes = (*PREFIXES, "seed     ") if expect_seed else PREFIXES
     try:
         wait_for_http(f"{base}/healthz", timeout=180, process=process)
-        prefixes = ("dynamodb ", "emulator ", "gateway  ", "worker   ", "beat     ", "web      ", "seed     ")
         deadline = time.monotonic() + 90
         while True:  # the web process answers before the banner; a loaded machine starts the worker late
             output = log_path.read_text(errors="replace")
@@ -52,10 +45,16 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path):
             assert b"Sign in" in response.read()
         assert f"Durable Console is up: {base}/" in output
         assert "password: make-run-secret" in output
-        # One log stream, a prefix per process; two seeded executions.
+        # One log stream, a prefix per process.
         for prefix in prefixes:
             assert re.search(rf"^{prefix}\| ", output, re.MULTILINE), f"no {prefix.strip()} lines"
-        assert len(re.findall(r"^seed     \| \S+", output, re.MULTILINE)) == 2
+        pending = boto3.client(
+            "dynamodb", endpoint_url=f"http://127.0.0.1:{ports['DYNAMODB_LOCAL_PORT']}", region_name="us-east-1",
+            aws_access_key_id="local", aws_secret_access_key="local",
+        ).query(TableName="Orders", IndexName="status-createdAt-index", KeyConditionExpression="#s = :s",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":s": {"S": "pending_approval"}}, Select="COUNT")["Count"]
+        assert pending == 2, "the two seeded orders are pending (and kept across restarts)"
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         try:
@@ -65,6 +64,33 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(tmp_path):
             raise
     time.sleep(1)
     still_open = [name for name, port in ports.items() if port_open(port)]
-    assert still_open == [], f"ports still served after Ctrl-C: {still_open}\n{log_path.read_text()[-2000:]}"
-    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+    assert still_open == [], f"ports still served after Ctrl-C: {still_open}\n{output[-2000:]}"
+    return log_path.read_text(errors="replace")
+
+
+def test_make_run_starts_everything_ctrl_c_stops_it_and_a_second_run_keeps_the_data(tmp_path):
+    # Reuse the already downloaded DynamoDB Local instead of fetching it again.
+    shared = var_dir() / "dynamodb-local"
+    dynamodb_local.fetch(var_dir())
+    data = tmp_path / "var"
+    data.mkdir()
+    (data / "dynamodb-local").symlink_to(shared)
+    ports = {name: free_port() for name in ("DASHBOARD_PORT", "LAMBDA_GATEWAY_PORT", "DYNAMODB_LOCAL_PORT",
+                                            "DURABLE_EMULATOR_PORT")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
+           and not k.startswith("AWS_")}
+    env.update({name: str(port) for name, port in ports.items()})
+    env.update({"VAR_DIR": str(data), "DEMO_PASSWORD": "make-run-secret", "SEED_ORDERS": "2"})
+
+    first = _make_run(env, ports, tmp_path / "first.log", expect_seed=True)
+    assert "table Orders: created" in first
+    assert len(re.findall(r"^seed     \| \S+", first, re.MULTILINE)) == 2
+
+    second = _make_run(env, ports, tmp_path / "second.log", expect_seed=False)
+    assert "table Orders: already exists" in second
+    assert "user approver (Approvers): kept" in second
+    assert not re.search(r"^seed     \| ", second, re.MULTILINE), "a second start does not seed again"
+
+    leftovers = subprocess.run(["pgrep", "-f", str(data)], capture_output=True, text=True).stdout.split()
     assert leftovers == [], f"processes left behind: {leftovers}"
