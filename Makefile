@@ -27,10 +27,10 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 setup: $(STAMP) dynamodb-local
 
 dynamodb-local: $(STAMP)
-	@$(PY) -m dashboard.localstack.dynamodb_local >/dev/null
+	@$(PY) -m devstack.dynamodb_local >/dev/null
 
 run: setup
-	$(PY) -m dashboard.localstack.run
+	$(PY) -m devstack.run
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

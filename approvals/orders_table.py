@@ -13,7 +13,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from dashboard.aws import aws_client, aws_endpoint_label
+from core.aws import aws_client, aws_endpoint_label
 
 STATUS_INDEX = "status-createdAt-index"
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 from approvals import orders_table
 from approvals.models import Decision
 from approvals.orders_table import Order, OrdersTableUnavailable
-from dashboard.roles import OPERATORS, user_is_admin, user_roles
+from core.roles import OPERATORS, user_is_admin, user_roles
+from executions import services as executions
 
 logger = logging.getLogger(__name__)
 
@@ -290,11 +291,7 @@ def pending_count_forget() -> None:
 
 def order_execution_pk(*, execution_arn: str) -> int | None:
     """The dashboard's copy of the order's execution (None until the poller has stored it)."""
-    if not execution_arn:
-        return None
-    from executions.models import Execution
-
-    return Execution.objects.filter(arn=execution_arn).values_list("pk", flat=True).first()
+    return executions.execution_pk_for_arn(execution_arn=execution_arn)
 
 
 # --- the decisions audit ------------------------------------------------------------------------
@@ -335,3 +332,12 @@ def decisions_list(
 
 def decision_usernames() -> list[str]:
     return list(Decision.objects.order_by("username").values_list("username", flat=True).distinct())
+
+
+def decision_durations(*, since: datetime | None = None, limit: int = 5000) -> list[float]:
+    """Seconds from order creation to decision, for recent delivered approval decisions."""
+    query = Decision.objects.exclude(order_created_at=None).filter(outcome="succeeded")
+    if since:
+        query = query.filter(created_at__gte=since)
+    rows = query.order_by("-created_at").values_list("created_at", "order_created_at")[:limit]
+    return [max(0.0, (decided - created).total_seconds()) for decided, created in rows if decided and created]

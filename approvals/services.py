@@ -25,9 +25,8 @@ from approvals import orders_table
 from approvals.models import Decision
 from approvals.orders_table import ClaimLost, Order, OrderAlreadyDecided
 from approvals.selectors import duration_label, pending_count_forget, user_identities
-from executions import durable_api
-from executions.durable_api import TRANSIENT_ERRORS, CallbackClosed, DurableApiError
-from executions.sync import execution_poll_soon
+from executions import services as executions
+from executions.services import TRANSIENT_ERRORS, CallbackClosed, DurableApiError
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +118,7 @@ def callback_state(*, execution_arn: str, callback_id: str) -> str:
     later Callback* event tells how it ended. Raises DurableApiError when the API cannot answer.
     """
     operation_id, ended = None, None
-    for page in durable_api.execution_history_pages(execution_arn=execution_arn):
+    for page in executions.execution_history_pages(execution_arn=execution_arn):
         for event in page.events:
             kind = event.get("EventType", "")
             if kind == "CallbackStarted" and event.get("CallbackStartedDetails", {}).get("CallbackId") == callback_id:
@@ -132,7 +131,7 @@ def callback_state(*, execution_arn: str, callback_id: str) -> str:
         return UNKNOWN
     if ended:
         return ended
-    status = durable_api.execution_describe(execution_arn=execution_arn).status
+    status = executions.execution_describe(execution_arn=execution_arn).status
     return OPEN if status == "RUNNING" else CLOSED
 
 
@@ -149,7 +148,7 @@ def _send_with_retries(*, callback_id: str, result: dict, started: float) -> int
     budget = settings.APPROVALS_CLAIM_STALE_SECONDS / 3
     for attempt in range(1, attempts + 1):
         try:
-            durable_api.callback_succeed(callback_id=callback_id, result=result)
+            executions.callback_succeed(callback_id=callback_id, result=result)
             return attempt
         except TRANSIENT_ERRORS as error:
             delay = settings.APPROVALS_CALLBACK_BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random() / 2)
@@ -231,7 +230,7 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
     # The execution resumes now: have the poller read it first in its next cycle (no API call here). Only a
     # hint: the decision stands even if the database cannot take it right now.
     try:
-        execution_poll_soon(execution_arn=claim.order.execution_arn)
+        executions.execution_poll_soon(execution_arn=claim.order.execution_arn)
     except DatabaseError:
         logger.warning("could not mark execution of order %s for an early poll", order_id, exc_info=True)
     record = audit(Decision.SUCCEEDED, "", claim.order)

@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from approvals import services
 from approvals.orders_table import OrdersTableUnavailable
-from executions.durable_api import TRANSIENT_ERRORS
+from executions.services import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 

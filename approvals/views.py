@@ -23,7 +23,7 @@ from approvals import orders_table, selectors, services
 from approvals.forms import ApproveForm, DecisionFilterForm, InboxFilterForm, RejectForm
 from approvals.models import Decision
 from approvals.orders_table import OrderNotFound, OrdersTableUnavailable
-from dashboard.roles import ADMINS, ALL_ROLES, APPROVERS, role_required, user_can_decide
+from core.roles import ADMINS, ALL_ROLES, APPROVERS, role_required, user_can_decide
 
 logger = logging.getLogger(__name__)
 

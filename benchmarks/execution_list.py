@@ -42,7 +42,7 @@ def _child(executions: int) -> dict:
     from django.test import Client
     from django.utils import timezone
 
-    from dashboard.roles import OPERATORS
+    from core.roles import OPERATORS
     from executions.models import Execution, MonitoredFunction
     from executions.selectors import ExecutionFilters, cursor_encode, execution_list, executions_filtered
 

@@ -92,8 +92,8 @@ def _child(orders: int, pending: int, repeat: int) -> dict:
     from django.test import Client
 
     from approvals.orders_table import STATUS_INDEX, orders_table_create
-    from dashboard.aws import aws_client
-    from dashboard.roles import APPROVERS
+    from core.aws import aws_client
+    from core.roles import APPROVERS
 
     call_command("migrate", verbosity=0)
     orders_table_create()
@@ -175,8 +175,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(_child(args.orders, args.pending, args.repeat)))
         return
 
-    from dashboard.localstack import services
-    from dashboard.localstack.paths import var_dir
+    from devstack import services
+    from devstack.paths import var_dir
 
     port = services.free_port()
     with tempfile.TemporaryDirectory() as tmp:

@@ -40,7 +40,7 @@ def _live(executions: int, running: int) -> dict:
     from django.conf import settings
     from django.core.management import call_command
 
-    from dashboard.aws import aws_clients_reset
+    from core.aws import aws_clients_reset
     from executions import durable_api
     from executions.models import Execution
     from executions.sync import execution_history_sync, functions_sync

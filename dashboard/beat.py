@@ -23,7 +23,7 @@ from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.core.cache import cache
 
-from dashboard.counters import shared_redis
+from core.counters import shared_redis
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from dashboard.roles import ADMINS, APPROVERS, OPERATORS, user_roles
+from core.roles import ADMINS, APPROVERS, OPERATORS, user_roles
 
 
 def console(request):

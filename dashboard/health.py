@@ -7,6 +7,10 @@ import time
 from django.conf import settings
 from django.db import connection
 
+from approvals.orders_table import orders_table_ping
+from dashboard.celery import app
+from executions.services import lambda_endpoint_ping
+
 
 def _check_database() -> None:
     with connection.cursor() as cursor:
@@ -14,20 +18,14 @@ def _check_database() -> None:
 
 
 def _check_dynamodb() -> None:
-    from approvals.orders_table import orders_table_ping
-
     orders_table_ping()
 
 
 def _check_lambda() -> None:
-    from executions.durable_api import lambda_endpoint_ping
-
     lambda_endpoint_ping()
 
 
 def _check_broker() -> None:
-    from dashboard.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=3)
 

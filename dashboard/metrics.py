@@ -2,7 +2,7 @@
 
 Everything is read at scrape time, so any web process answers for the whole
 deployment: gauges come from the database the poller keeps, counters from the
-shared cache counters (dashboard/counters.py) that every worker increments.
+shared cache counters (core/counters.py) that every worker increments.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from dashboard.counters import API_CALLS, API_ERRORS, API_THROTTLES, counter_series
-from dashboard.roles import ADMINS, OPERATORS, user_roles
+from approvals.models import Decision
+from core.counters import API_CALLS, API_ERRORS, API_THROTTLES, counter_series
+from core.roles import ADMINS, OPERATORS, user_roles
 from dashboard.task_signals import TASK_FAILURES, TASK_RETRIES
+from executions.models import TERMINAL_STATUSES, Execution, HistoryEvent, MonitoredFunction, Operation
 
 PREFIX = "durable_console"
 
@@ -30,8 +32,6 @@ def _counter(name: str, documentation: str, source: str, labels: list[str]) -> C
 
 
 def _sync_families(now) -> list[GaugeMetricFamily]:
-    from executions.models import TERMINAL_STATUSES, Execution, MonitoredFunction
-
     last_success = GaugeMetricFamily(
         f"{PREFIX}_sync_last_success_timestamp_seconds",
         "Unix time of the last successful listing sync of each monitored function (0: never).",
@@ -86,8 +86,6 @@ def _sync_families(now) -> list[GaugeMetricFamily]:
 
 
 def _execution_families(now) -> list[GaugeMetricFamily]:
-    from executions.models import TERMINAL_STATUSES, Execution, HistoryEvent, Operation
-
     by_status = GaugeMetricFamily(
         f"{PREFIX}_executions", "Executions stored, by function and status.", labels=["function", "status"]
     )
@@ -124,10 +122,6 @@ def _execution_families(now) -> list[GaugeMetricFamily]:
 
 
 def _decision_families() -> list[CounterMetricFamily]:
-    try:
-        from approvals.models import Decision
-    except ImportError:  # the approvals audit is optional
-        return []
     family = CounterMetricFamily(
         f"{PREFIX}_decisions",
         "Approval decisions recorded, by decision (approve/reject) and outcome.",

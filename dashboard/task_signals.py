@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery.signals import task_failure, task_retry
 
-from dashboard.counters import counter_incr
+from core.counters import counter_incr
 
 TASK_FAILURES = "celery_task_failures"
 TASK_RETRIES = "celery_task_retries"

@@ -5,6 +5,7 @@ from django.urls import include, path
 from dashboard import views
 
 urlpatterns = [
+    path("", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -1,11 +1,44 @@
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from approvals import selectors as approvals_selectors
+from core.roles import ALL_ROLES, role_required
+from dashboard import charts
 from dashboard.health import dependencies_check
 from dashboard.metrics import metrics_access, metrics_render
+from dashboard.overview import overview_counts
+from executions import selectors as executions_selectors
+from executions.views import page_context
+
+
+@require_GET
+@role_required(*ALL_ROLES)
+def overview(request):
+    now = timezone.now()
+    hourly = request.GET.get("range") == "24h"
+    series = executions_selectors.executions_by_status_over_time(now=now, hourly=hourly, days=14)
+    durations = approvals_selectors.decision_durations(since=now - timedelta(days=30))
+    context = page_context(
+        request,
+        counts=overview_counts(now=now),
+        status_chart=charts.status_chart(series, hourly=hourly),
+        hourly=hourly,
+        decision_chart=charts.decision_histogram(durations) if durations else None,
+        decisions_available=True,
+        decision_count=len(durations),
+        decision_p50=charts.percentile(durations, 0.5),
+        decision_p90=charts.percentile(durations, 0.9),
+        attention_preview=executions_selectors.attention_list(limit=8),
+        since_24h=(now - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
+    )
+    return render(request, "overview.html", context)
 
 
 @login_not_required

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from executions import durable_api
 from executions.models import Execution, Operation, OperatorAction
+from executions.selectors import callback_is_overdue
+from executions.sync import execution_history_sync
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +67,6 @@ def execution_resync(*, execution_id: int, settle_seconds: float | None = None) 
     An answered callback resumes the execution in a new invocation a moment later, so
     while it is still running the history is re-read for up to `settle_seconds`.
     """
-    try:
-        from executions.sync import execution_history_sync
-    except ImportError:
-        return False, "the history sync is not available"
     settle = settings.ACTION_RESYNC_SECONDS if settle_seconds is None else settle_seconds
     deadline = time.monotonic() + settle
     try:
@@ -170,13 +168,10 @@ def _callback_precheck(action: str, execution: Execution, operation: Operation, 
             action=action, execution=execution, operation=operation
         ):
             return REJECTED, "This callback was already failed from the console: nothing was sent again."
-        if not early_confirmed:
-            from executions.selectors import callback_is_overdue
-
-            if not callback_is_overdue(operation):
-                return REJECTED, (
-                    "The callback is not past its deadline or SLA: failing it early needs an extra confirmation."
-                )
+        if not early_confirmed and not callback_is_overdue(operation):
+            return REJECTED, (
+                "The callback is not past its deadline or SLA: failing it early needs an extra confirmation."
+            )
         if not operation.callback_id:
             return FAILED, "The callback id of this operation is not known yet (the sync has not seen it)."
         return None

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from dashboard.aws import aws_client, aws_endpoint_label
-from dashboard.counters import api_call_counted, api_error_counted
+from core.aws import aws_client, aws_endpoint_label
+from core.counters import API_CALLS, API_ERRORS, API_THROTTLES, counter_incr
 from executions.governor import governor_acquire, governor_throttled
 
 logger = logging.getLogger(__name__)
@@ -80,8 +80,16 @@ def _retry_after(error: ClientError) -> float | None:
         return None
 
 
-@api_error_counted
 def _translate(error: Exception, operation: str) -> DurableApiError:
+    translated = _domain_error(error, operation)
+    if isinstance(translated, Throttled):
+        counter_incr(API_THROTTLES, operation=operation)
+    else:
+        counter_incr(API_ERRORS, operation=operation, code=translated.code or "unknown")
+    return translated
+
+
+def _domain_error(error: Exception, operation: str) -> DurableApiError:
     if isinstance(error, BotoCoreError):
         return DurableApiUnavailable(
             f"Lambda endpoint {aws_endpoint_label('lambda')} unreachable: {error}", operation=operation
@@ -112,11 +120,11 @@ def api_calls_made() -> int:
     return _calls_made
 
 
-@api_call_counted
 def _before_call(operation: str) -> None:
     global _calls_made
-    governor_acquire()
+    governor_acquire()  # waits for the rate governor; may raise
     _calls_made = next(_call_counter) + 1
+    counter_incr(API_CALLS, operation=operation)
 
 
 def _raise_translated(error: Exception, operation: str):

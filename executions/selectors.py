@@ -20,6 +20,7 @@ from executions.models import (
     Operation,
     OperatorAction,
 )
+from executions.payloads import details_decode, payload_decode
 
 KNOWN_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED")
 FAILED_EVENT_SUFFIXES = ("Failed", "TimedOut", "Stopped", "Cancelled")
@@ -77,43 +78,7 @@ def freshness_get(*, now: datetime | None = None) -> Freshness:
     )
 
 
-# --- overview ---------------------------------------------------------------------
-
-
-def orders_pending_count() -> int | None:
-    """Pending approvals from the approvals app, or None while it cannot answer."""
-    try:
-        from approvals.selectors import orders_pending_count as pending
-    except ImportError:
-        return None
-    try:
-        return pending()
-    except Exception:  # the overview must render even when DynamoDB is down
-        return None
-
-
-@dataclass
-class OverviewCounts:
-    pending_approvals: int | None
-    running: int
-    attention: int
-    failed_24h: int
-    timed_out_24h: int
-    total: int
-
-
-def overview_counts(*, now: datetime | None = None) -> OverviewCounts:
-    now = now or timezone.now()
-    since = now - timedelta(hours=24)
-    recent = Execution.objects.filter(ended_at__gte=since)
-    return OverviewCounts(
-        pending_approvals=orders_pending_count(),
-        running=Execution.objects.filter(status="RUNNING").count(),
-        attention=Execution.objects.filter(needs_attention=True).count(),
-        failed_24h=recent.filter(status="FAILED").count(),
-        timed_out_24h=recent.filter(status="TIMED_OUT").count(),
-        total=Execution.objects.count(),
-    )
+# --- finished executions over time ----------------------------------------------------
 
 
 def executions_by_status_over_time(*, now: datetime | None = None, days: int = 14, hourly: bool = False):
@@ -147,24 +112,6 @@ def executions_by_status_over_time(*, now: datetime | None = None, days: int = 1
             if row[f"b{i}"]:
                 counts[edges[i]][row["status"]] = row[f"b{i}"]
     return list(counts.items())
-
-
-def decision_durations(*, since: datetime | None = None, limit: int = 5000) -> list[float] | None:
-    """Seconds from order creation to decision, for recent approval decisions (None: no approvals data)."""
-    try:
-        from approvals.models import Decision
-    except ImportError:
-        return None
-    names = {f.name for f in Decision._meta.get_fields()}
-    if not {"created_at", "order_created_at"} <= names:
-        return None
-    query = Decision.objects.exclude(order_created_at=None)
-    if "outcome" in names:
-        query = query.filter(outcome="succeeded")
-    if since:
-        query = query.filter(created_at__gte=since)
-    rows = query.order_by("-created_at").values_list("created_at", "order_created_at")[:limit]
-    return [max(0.0, (decided - created).total_seconds()) for decided, created in rows if decided and created]
 
 
 # --- the list ---------------------------------------------------------------------
@@ -475,8 +422,6 @@ def execution_order_id(*, execution: Execution, operations: list[Operation] | No
     ops = operations if operations is not None else []
     for op in ops:
         if op.name == "create_order" and op.result_preview:
-            from executions.payloads import payload_decode
-
             value = payload_decode(op.result_preview)
             if isinstance(value, dict) and isinstance(value.get("orderId"), str):
                 return value["orderId"]
@@ -485,8 +430,6 @@ def execution_order_id(*, execution: Execution, operations: list[Operation] | No
             execution.events.filter(name="create_order", event_type="StepSucceeded").only("details").first()
         )
         if event and isinstance(event.details, dict):
-            from executions.payloads import details_decode
-
             decoded = details_decode(event.details)
             result = (decoded.get("Result") or {}).get("Payload") if isinstance(decoded.get("Result"), dict) else None
             if isinstance(result, dict) and isinstance(result.get("orderId"), str):

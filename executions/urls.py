@@ -3,7 +3,6 @@ from django.urls import path
 from executions import views
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
     path("executions/", views.execution_list, name="execution_list"),
     path("executions/attention/", views.attention, name="execution_attention"),
     path("executions/failures/", views.failures, name="execution_failures"),

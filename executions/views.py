@@ -7,7 +7,6 @@ go through `executions.actions`. htmx requests get a partial of the same templat
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,8 +18,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.roles import ADMINS, ALL_ROLES, role_required, user_is_admin
-from executions import actions, charts, selectors
+from core.roles import ADMINS, ALL_ROLES, role_required, user_is_admin
+from executions import actions, selectors
 from executions.forms import (
     ActionFilterForm,
     BulkFailForm,
@@ -42,39 +41,13 @@ def _can_act(request) -> bool:
     return user_is_admin(request.user) and actions.actions_enabled()
 
 
-def _base_context(request, **extra) -> dict:
+def page_context(request, **extra) -> dict:
     return {
         "freshness": selectors.freshness_get(),
         "can_act": _can_act(request),
         "read_only": settings.READ_ONLY,
         **extra,
     }
-
-
-# --- overview ---------------------------------------------------------------------
-
-
-@require_GET
-@viewer_required
-def overview(request):
-    now = timezone.now()
-    hourly = request.GET.get("range") == "24h"
-    series = selectors.executions_by_status_over_time(now=now, hourly=hourly, days=14)
-    durations = selectors.decision_durations(since=now - timedelta(days=30))
-    context = _base_context(
-        request,
-        counts=selectors.overview_counts(now=now),
-        status_chart=charts.status_chart(series, hourly=hourly),
-        hourly=hourly,
-        decision_chart=charts.decision_histogram(durations) if durations else None,
-        decisions_available=durations is not None,
-        decision_count=len(durations or []),
-        decision_p50=charts.percentile(durations or [], 0.5),
-        decision_p90=charts.percentile(durations or [], 0.9),
-        attention_preview=selectors.attention_list(limit=8),
-        since_24h=(now - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
-    )
-    return render(request, "overview.html", context)
 
 
 # --- list -------------------------------------------------------------------------
@@ -90,7 +63,7 @@ def execution_list(request):
     page = selectors.execution_list(
         filters=filters, after=request.GET.get("after", ""), before=request.GET.get("before", "")
     )
-    context = _base_context(
+    context = page_context(
         request,
         form=form,
         filters=filters,
@@ -137,7 +110,7 @@ def execution_detail(request, execution_id: int):
             "event_types": selectors.history_event_types(execution=execution)}
     if request.htmx and request.htmx.target == "history":
         return _hide_callback_ids(
-            render(request, "executions/detail.html#history", _base_context(request, **base)), execution
+            render(request, "executions/detail.html#history", page_context(request, **base)), execution
         )
 
     now = timezone.now()
@@ -149,7 +122,7 @@ def execution_detail(request, execution_id: int):
     )
     order_id = selectors.execution_order_id(execution=execution, operations=operations)
     recent_actions = list(execution.actions.order_by("-created_at")[:10])
-    context = _base_context(
+    context = page_context(
         request,
         **base,
         operations=[op for op in operations if op.op_type != "execution"],
@@ -229,7 +202,7 @@ def attention(request):
     function = _function_filter(request)
     rows = selectors.attention_list(function=function)
     _annotate_callbacks(rows)
-    return render(request, "executions/triage.html", _base_context(
+    return render(request, "executions/triage.html", page_context(
         request, mode="attention", rows=rows, function=function, functions=selectors.function_names(),
         title="Needs attention",
         subtitle="Running executions that look stuck or overdue (and timed-out ones), oldest first.",
@@ -244,7 +217,7 @@ def failures(request):
     since_value, since = since_parse(request.GET.get("since", "7d"))
     rows = selectors.failures_list(since=since, function=function)
     _annotate_callbacks(rows)
-    return render(request, "executions/triage.html", _base_context(
+    return render(request, "executions/triage.html", page_context(
         request, mode="failures", rows=rows, function=function, functions=selectors.function_names(),
         since=since_value, title="Failures",
         subtitle="Failed executions and executions with failed steps, callbacks or invocations, oldest first.",
@@ -271,7 +244,7 @@ def _timeouts_context(request, **extra) -> dict:
     overdue = selectors.overdue_callbacks(function=function)
     rows = selectors.timed_out_list(since=since, function=function)
     _annotate_callbacks(rows)
-    return _base_context(
+    return page_context(
         request, mode="timeouts", rows=rows, overdue=overdue, function=function,
         functions=selectors.function_names(), since=since_value, title="Timeouts",
         subtitle="Open callbacks past their deadline or SLA, and executions that timed out, oldest first.",
@@ -296,7 +269,7 @@ def actions_log(request):
     filters = form.filters() if request.GET else selectors.ActionFilters()
     page = selectors.actions_list(filters=filters, after=request.GET.get("after", ""),
                                   before=request.GET.get("before", ""))
-    return render(request, "executions/actions.html", _base_context(request, form=form, page=page))
+    return render(request, "executions/actions.html", page_context(request, form=form, page=page))
 
 
 # --- admin actions -------------------------------------------------------------------

@@ -12,8 +12,8 @@ import pytest
 from botocore.config import Config
 from django.conf import settings as django_settings
 
-from dashboard.aws import aws_clients_reset
-from dashboard.roles import ADMINS, APPROVERS, OPERATORS
+from core.aws import aws_clients_reset
+from core.roles import ADMINS, APPROVERS, OPERATORS
 from tests.localstack import TEST_REGION, local_stack_start
 from tests.workflows.registry import TEST_FUNCTIONS
 

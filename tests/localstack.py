@@ -15,8 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dashboard.localstack import services
-from dashboard.localstack.paths import PROJECT_DIR, var_dir
+from devstack import services
+from devstack.paths import PROJECT_DIR, var_dir
 
 TEST_REGION = "us-east-1"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.cache import cache
 
-from dashboard.aws import aws_clients_reset
+from core.aws import aws_clients_reset
 from tests.orders import order_for_execution, order_start
 
 

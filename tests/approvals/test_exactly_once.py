@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from approvals import orders_table, services
 from approvals.models import Decision
-from dashboard.aws import aws_client, aws_clients_reset
+from core.aws import aws_client, aws_clients_reset
 from tests.orders import execution_wait, history, order_get
 
 

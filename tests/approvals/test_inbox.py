@@ -10,7 +10,7 @@ from django.urls import reverse
 from approvals import orders_table
 from approvals.orders_table import Order
 from approvals.selectors import cursor_decode, cursor_encode, order_countdown
-from dashboard.aws import aws_clients_reset
+from core.aws import aws_clients_reset
 from tests.approvals.conftest import order_item
 
 pytestmark = pytest.mark.django_db

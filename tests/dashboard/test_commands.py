@@ -60,8 +60,8 @@ def test_seed_orders_starts_pending_orders_not_requested_by_demo_users(aws, lamb
 
 
 def test_seed_orders_reports_an_unreachable_lambda_endpoint(aws, settings):
-    from dashboard.aws import aws_clients_reset
-    from dashboard.localstack.services import free_port
+    from core.aws import aws_clients_reset
+    from devstack.services import free_port
 
     settings.LAMBDA_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
     settings.AWS_MAX_ATTEMPTS = 1

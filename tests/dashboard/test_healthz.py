@@ -2,8 +2,8 @@
 
 import pytest
 
-from dashboard.aws import aws_clients_reset
-from dashboard.localstack.services import free_port
+from core.aws import aws_clients_reset
+from devstack.services import free_port
 
 
 @pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dashboard.localstack import dynamodb_local
+from devstack import dynamodb_local
 
 
 def test_missing_java_says_what_to_install(monkeypatch, tmp_path):
@@ -29,7 +29,7 @@ def test_tampered_download_is_refused_and_removed(monkeypatch, tmp_path):
 
 
 def test_fetched_emulator_holds_only_the_emulator_folder():
-    from dashboard.localstack.paths import var_dir
+    from devstack.paths import var_dir
 
     folder = dynamodb_local.fetch(var_dir())
     assert (folder / "DynamoDBLocal.jar").is_file()

@@ -12,9 +12,9 @@ import urllib.request
 import boto3
 import pytest
 
-from dashboard.localstack import dynamodb_local
-from dashboard.localstack.paths import PROJECT_DIR, var_dir
-from dashboard.localstack.services import free_port, port_open, wait_for_http
+from devstack import dynamodb_local
+from devstack.paths import PROJECT_DIR, var_dir
+from devstack.services import free_port, port_open, wait_for_http
 
 pytestmark = pytest.mark.slow
 

@@ -261,7 +261,7 @@ def test_read_only_mode_offers_and_accepts_nothing(admin_client_, settings, api_
 
 
 def test_lambda_unreachable_gives_a_clear_message(admin_client_, settings, api_calls):
-    from dashboard.aws import aws_clients_reset
+    from core.aws import aws_clients_reset
     from tests.executions.page_factories import execution_make
 
     settings.LAMBDA_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
@@ -319,7 +319,7 @@ def test_aws_error_shapes_the_emulator_cannot_produce(admin_client_, settings, c
     and throttles with TooManyRequestsException; neither may become a 500."""
     from botocore.stub import Stubber
 
-    from dashboard.aws import aws_client
+    from core.aws import aws_client
     from tests.executions.page_factories import callback_make, execution_make
 
     settings.ACTION_RESYNC_SECONDS = 0

@@ -20,7 +20,7 @@ def roles_present(transactional_db):
     """Transactional tests flush the database, data-migrated groups included: put the roles back."""
     from django.contrib.auth.models import Group
 
-    from dashboard.roles import ALL_ROLES
+    from core.roles import ALL_ROLES
 
     for name in ALL_ROLES:
         Group.objects.get_or_create(name=name)

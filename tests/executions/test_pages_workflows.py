@@ -100,7 +100,7 @@ def test_imported_history_with_unknown_event_types_renders(operator_client, lamb
 
 
 def test_pages_render_from_the_database_when_lambda_is_unreachable(operator_client, lambda_client, settings):
-    from dashboard.aws import aws_clients_reset
+    from core.aws import aws_clients_reset
 
     arn = workflow_run(lambda_client, "SyncQuick", {"n": 1})
     execution = synced("SyncQuick", arn)

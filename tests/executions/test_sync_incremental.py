@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 from django.core.cache import cache
 from django.utils import timezone
 
-from dashboard.aws import aws_client
+from core.aws import aws_client
 from executions import durable_api, governor
 from executions.durable_api import Throttled
 from executions.locks import execution_lock

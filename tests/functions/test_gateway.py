@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from dashboard.localstack import services
-from dashboard.localstack.paths import PROJECT_DIR
+from devstack import services
+from devstack.paths import PROJECT_DIR
 from tests.localstack import TEST_REGION
 from tests.orders import VALID_ORDER, execution_wait
 

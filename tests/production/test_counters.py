@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.counters import counter_incr, counter_series, counter_total, counters_clear
+from core.counters import counter_incr, counter_series, counter_total, counters_clear
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ def test_increments_from_many_processes_add_up_exactly(transactional_db):
     """Four processes x 250 increments on Redis: exactly 1,000 (HINCRBY is atomic)."""
     script = (
         "import django; django.setup()\n"
-        "from dashboard.counters import counter_incr\n"
+        "from core.counters import counter_incr\n"
         "for _ in range(250): counter_incr('test_counter', operation='shared')\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dashboard.settings"}

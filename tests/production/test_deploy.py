@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from dashboard.localstack.services import free_port
+from devstack.services import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 HOST = "console.example.com"

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
-from dashboard.counters import counter_series, counters_clear
+from core.counters import counter_series, counters_clear
 from dashboard.task_signals import TASK_FAILURES
 from tests.conftest import wait_until
 from tests.executions.sync_support import boto_history, stored_history, workflow_run, workflow_start

@@ -23,7 +23,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 PRODUCTION_CODE = ["approvals", "executions", "dashboard"]
 # Code that never runs in a deployment: the local stack and the local demo-data commands.
 LOCAL_ONLY_PATHS = {
-    "dashboard/localstack",
+    "devstack",
     "dashboard/management/commands/bootstrap_local.py",
     "dashboard/management/commands/seed_orders.py",
 }

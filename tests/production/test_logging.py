@@ -8,7 +8,7 @@ import logging
 import pytest
 from celery import shared_task
 
-from dashboard.logging import JsonFormatter, RequestIdFilter
+from core.logging import JsonFormatter, RequestIdFilter
 
 logger = logging.getLogger("tests.production.logging")
 
@@ -36,7 +36,7 @@ def log_something():
 
 
 def test_request_lines_carry_the_request_id_and_extra_fields(json_lines, rf):
-    from dashboard.middleware import RequestIdMiddleware
+    from core.middleware import RequestIdMiddleware
 
     def view(request):
         logger.info("handling", extra={"order_id": "o-1"})
@@ -54,7 +54,7 @@ def test_request_lines_carry_the_request_id_and_extra_fields(json_lines, rf):
 def test_an_unsafe_incoming_request_id_is_replaced(json_lines, rf):
     from django.http import HttpResponse
 
-    from dashboard.middleware import RequestIdMiddleware
+    from core.middleware import RequestIdMiddleware
 
     response = RequestIdMiddleware(lambda request: HttpResponse())(rf.get("/", HTTP_X_REQUEST_ID="bad id\n{"))
     assert response["X-Request-ID"] != "bad id\n{" and len(response["X-Request-ID"]) == 32

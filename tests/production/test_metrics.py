@@ -9,7 +9,7 @@ from botocore.stub import Stubber
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from dashboard.counters import API_CALLS, API_ERRORS, API_THROTTLES, counters_clear
+from core.counters import API_CALLS, API_ERRORS, API_THROTTLES, counters_clear
 from dashboard.task_signals import TASK_FAILURES, TASK_RETRIES
 
 TOKEN = "scrape-token-0123456789"

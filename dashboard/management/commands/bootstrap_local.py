@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from approvals.orders_table import OrdersTableUnavailable, orders_table_create
-from dashboard.localstack.paths import var_dir
-from dashboard.roles import ADMINS, APPROVERS, OPERATORS
+from core.roles import ADMINS, APPROVERS, OPERATORS
+from devstack.paths import var_dir
 
 DEMO_USERS = {
     "approver": ([APPROVERS], "approver@example.com"),

@@ -5,7 +5,7 @@ import random
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from executions.durable_api import DurableApiError, execution_start
+from executions.services import DurableApiError, execution_start
 
 CUSTOMERS = [
     "Northwind Traders", "Contoso Pharmaceuticals", "Fabrikam Robotics", "Tailspin Toys", "Wide World Importers",

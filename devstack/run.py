@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.localstack import dynamodb_local, services
-from dashboard.localstack.paths import PROJECT_DIR, var_dir
+from devstack import dynamodb_local, services
+from devstack.paths import PROJECT_DIR, var_dir
 
 COLOURS = ["\033[36m", "\033[33m", "\033[35m", "\033[32m", "\033[34m", "\033[31m", "\033[37m"]
 RESET = "\033[0m"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import wraps
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -94,30 +93,3 @@ def counters_clear(*names: str) -> None:
 API_CALLS = "durable_api_calls"
 API_THROTTLES = "durable_api_throttles"
 API_ERRORS = "durable_api_errors"
-
-
-def api_call_counted(before_call):
-    """Decorate the durable-API gateway's `_before_call(operation)` (run once per API call): count the call."""
-
-    @wraps(before_call)
-    def counted(operation: str, *args, **kwargs):
-        result = before_call(operation, *args, **kwargs)  # waits for the rate governor; may raise
-        counter_incr(API_CALLS, operation=operation)
-        return result
-
-    return counted
-
-
-def api_error_counted(translate):
-    """Decorate the gateway's `_translate(error, operation)`: count throttles and other errors by operation."""
-
-    @wraps(translate)
-    def counted(error: Exception, operation: str, *args, **kwargs):
-        translated = translate(error, operation, *args, **kwargs)
-        if type(translated).__name__ == "Throttled":
-            counter_incr(API_THROTTLES, operation=operation)
-        else:
-            counter_incr(API_ERRORS, operation=operation, code=getattr(translated, "code", "") or "unknown")
-        return translated
-
-    return counted

@@ -4,7 +4,7 @@ The jar ships inside the npm package `amplify-dynamodb-simulator` (folder
 `emulator/`). We `npm pack` a pinned version into var/, check its sha256 and
 unpack only `emulator/`. Needs Java 17+ to run and npm to fetch.
 
-    python -m dashboard.localstack.dynamodb_local fetch
+    python -m devstack.dynamodb_local fetch
 """
 
 from __future__ import annotations

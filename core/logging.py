@@ -8,17 +8,15 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from dashboard.request_context import current_request_id
+from celery import current_task
+
+from core.request_context import current_request_id
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged as a field.
 _STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
 
 
 def _current_task_id() -> str | None:
-    try:
-        from celery import current_task
-    except ImportError:  # pragma: no cover - celery is a runtime dependency
-        return None
     request = getattr(current_task, "request", None) if current_task else None
     task_id = getattr(request, "id", None)
     return f"task:{task_id}" if task_id else None

@@ -1,6 +1,6 @@
 """Command lines and readiness checks for the local services.
 
-Used by `make run` (dashboard.localstack.run) and by the pytest fixtures, so
+Used by `make run` (devstack.run) and by the pytest fixtures, so
 the tests start exactly what users run.
 """
 
@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from dashboard.localstack import dynamodb_local
+from devstack import dynamodb_local
 from functions.registry import emulator_function_configs, function_registry
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from dashboard.request_context import reset_request_id, set_request_id
+from core.request_context import reset_request_id, set_request_id
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

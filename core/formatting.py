@@ -1,0 +1,70 @@
+"""The one way to write durations, clock times, money, short ids and CSS-safe status names.
+
+`static/js/console.js` formats live countdowns with the same rules as `duration_text`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+
+SHORT_ID_CHARS = 8
+
+
+def duration_text(seconds: float | None) -> str:
+    """350 ms · 4.2 s · 12 s · 3 m 12 s · 3 h 12 m · 2 d 4 h ("" when unknown)."""
+    if seconds is None:
+        return ""
+    seconds = max(0.0, float(seconds))
+    if seconds < 1:
+        return f"{round(seconds * 1000)} ms"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{round(seconds)} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} m {secs} s" if secs else f"{minutes} m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} m" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def ms_text(ms: float | None) -> str:
+    return "" if ms is None else duration_text(ms / 1000)
+
+
+def clock_text(moment: datetime | None, *, now: datetime | None = None) -> str:
+    """14:05 today, otherwise 'Nov 28 14:05' (in the site's time zone)."""
+    if moment is None:
+        return ""
+    now = now or timezone.now()
+    local = timezone.localtime(moment)
+    if abs(moment - now) < timedelta(hours=20) and timezone.localtime(now).date() == local.date():
+        return local.strftime("%H:%M:%S") if abs(moment - now) < timedelta(minutes=10) else local.strftime("%H:%M")
+    return local.strftime("%b %d %H:%M")
+
+
+def money_text(value) -> str:
+    """1,234.50 ("—" when absent; text that is not a number is shown as it is)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+
+
+def short_id(value) -> str:
+    """The first characters of a long id, as the inbox shows it."""
+    return str(value or "")[:SHORT_ID_CHARS]
+
+
+def status_class(status: str) -> str:
+    """A CSS-safe class for an open-set status value."""
+    return re.sub(r"[^A-Za-z0-9_-]", "", status or "") or "UNKNOWN"
