@@ -31,7 +31,6 @@ def overview(request):
         status_chart=charts.status_chart(series, hourly=hourly),
         hourly=hourly,
         decision_chart=charts.decision_histogram(durations) if durations else None,
-        decisions_available=True,
         decision_count=len(durations),
         decision_p50=charts.percentile(durations, 0.5),
         decision_p90=charts.percentile(durations, 0.9),
