@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from executions.history_decode import timestamp_parse
+from core.time import timestamp_parse
 from executions.operations import OPEN_OPERATION_STATUSES
 
 CALLBACK_OVERDUE = "callback_overdue"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from executions.history_decode import error_decode, payload_decode, timestamp_parse
+from core.decoding import error_decode, payload_decode
+from core.time import timestamp_parse
 
 # Event-type prefix -> Operation.op_type
 OP_TYPES = {

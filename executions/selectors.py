@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.decoding import details_decode, payload_value
 from executions.models import (
     Execution,
     HistoryEvent,
@@ -20,7 +21,6 @@ from executions.models import (
     Operation,
     OperatorAction,
 )
-from executions.payloads import details_decode, payload_decode
 
 KNOWN_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED")
 FAILED_EVENT_SUFFIXES = ("Failed", "TimedOut", "Stopped", "Cancelled")
@@ -422,7 +422,7 @@ def execution_order_id(*, execution: Execution, operations: list[Operation] | No
     ops = operations if operations is not None else []
     for op in ops:
         if op.name == "create_order" and op.result_preview:
-            value = payload_decode(op.result_preview)
+            value = payload_value(op.result_preview)
             if isinstance(value, dict) and isinstance(value.get("orderId"), str):
                 return value["orderId"]
     if operations is None:

@@ -26,15 +26,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.decoding import error_decode, payload_decode
+from core.time import timestamp_parse
 from executions import durable_api
 from executions.attention import Thresholds, execution_assess
-from executions.history_decode import (
-    error_decode,
-    event_columns,
-    event_normalize,
-    payload_decode,
-    timestamp_parse,
-)
+from executions.events import event_columns, event_normalize
 from executions.locks import execution_lock
 from executions.models import (
     TERMINAL_STATUSES,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from core.decoding import REDACTED, secrets_redact
 from core.roles import ADMINS, ALL_ROLES, role_required, user_is_admin
 from executions import actions, selectors
 from executions.forms import (
@@ -30,7 +31,6 @@ from executions.forms import (
     since_parse,
 )
 from executions.models import Execution, Operation
-from executions.payloads import REDACTED, secrets_redact
 from executions.timeline import timeline_build
 
 viewer_required = role_required(*ALL_ROLES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from executions.history_decode import event_normalize
+from executions.events import event_normalize
 from executions.models import Execution, HistoryEvent
 from tests.conftest import wait_until
 from tests.orders import execution_wait, history

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from executions.history_decode import history_file_events
+from executions.events import history_file_events
 from executions.sync import history_import
 
 
