@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from executions.formatting import as_datetime, clock_text, duration_text, status_class
+from core.formatting import clock_text, duration_text, status_class
+from core.time import timestamp_parse
 from executions.models import Execution, Invocation, Operation
 
 MIN_WIDTH = 0.35  # percent: a 2 ms step stays visible
@@ -139,7 +140,7 @@ def _invocation_spans(execution: Execution, operations: list[Operation], invocat
         if op.ended_at and op.op_type not in ("callback", "wait", "chained_invoke"):
             moments.append(op.ended_at)
         for attempt in op.attempt_history or []:
-            started = as_datetime(attempt.get("started")) if isinstance(attempt, dict) else None
+            started = timestamp_parse(attempt.get("started")) if isinstance(attempt, dict) else None
             if started:
                 moments.append(started)
     moments.sort()
@@ -229,8 +230,8 @@ def timeline_build(
             attempts = [a for a in op.attempt_history if isinstance(a, dict)]
             previous_end = None
             for index, attempt in enumerate(attempts):
-                a_start = as_datetime(attempt.get("started")) or op.started_at
-                a_end = as_datetime(attempt.get("ended")) or op_end
+                a_start = timestamp_parse(attempt.get("started")) or op.started_at
+                a_end = timestamp_parse(attempt.get("ended")) or op_end
                 last = index == len(attempts) - 1
                 failed = attempt.get("status") == "FAILED" or bool(attempt.get("error_type")) or (
                     last and css == "FAILED")

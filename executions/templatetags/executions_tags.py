@@ -1,54 +1,15 @@
-"""Template filters of the execution pages."""
+"""Template tags of the execution pages; durations, ages and clock times are `core`'s `{% load console %}`."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils import timezone
 
+from core.decoding import details_decode, payload_value, pretty, secrets_redact
+from core.formatting import duration_text
 from executions import formatting
-from executions.payloads import details_decode, payload_decode, pretty, secrets_redact
 
 register = template.Library()
-
-
-@register.filter
-def duration(seconds):
-    return formatting.duration_text(seconds)
-
-
-@register.filter
-def ms(value):
-    return formatting.ms_text(value)
-
-
-@register.filter
-def clock(moment):
-    return formatting.clock_text(moment)
-
-
-@register.filter
-def statuscss(status):
-    return formatting.status_class(status)
-
-
-@register.filter
-def age(moment):
-    """Seconds between `moment` and now, as a short duration."""
-    if not moment:
-        return ""
-    return formatting.duration_text((timezone.now() - moment).total_seconds())
-
-
-@register.filter
-def until(moment):
-    if not moment:
-        return ""
-    return formatting.duration_text((moment - timezone.now()).total_seconds())
-
-
-@register.filter
-def is_past(moment):
-    return bool(moment and moment < timezone.now())
 
 
 @register.simple_tag
@@ -58,12 +19,12 @@ def activity(execution):
 
 @register.simple_tag
 def execution_duration(execution):
-    return formatting.duration_text(formatting.execution_duration_seconds(execution))
+    return duration_text(formatting.execution_duration_seconds(execution))
 
 
 @register.filter
 def prettyjson(value):
-    return pretty(secrets_redact(payload_decode(value)))
+    return pretty(secrets_redact(payload_value(value)))
 
 
 @register.filter
@@ -119,4 +80,4 @@ def opduration(op):
     if not op.started_at:
         return ""
     end = op.ended_at or timezone.now()
-    return formatting.duration_text((end - op.started_at).total_seconds())
+    return duration_text((end - op.started_at).total_seconds())
