@@ -1,0 +1,13 @@
+"""Execution pages and admin actions. READ_ONLY: no admin action is offered or accepted."""
+
+from .base import env
+
+READ_ONLY = env.bool("READ_ONLY", default=False)
+EXECUTIONS_PAGE_SIZE = env.int("EXECUTIONS_PAGE_SIZE", default=50)
+HISTORY_PAGE_SIZE = env.int("HISTORY_PAGE_SIZE", default=200)
+ACTIONS_PAGE_SIZE = env.int("ACTIONS_PAGE_SIZE", default=50)
+LIST_REFRESH_SECONDS = env.int("LIST_REFRESH_SECONDS", default=15)
+# After an admin action the execution's history is re-read for up to this long, until it settles.
+ACTION_RESYNC_SECONDS = env.float("ACTION_RESYNC_SECONDS", default=3.0)
+# A sync older than this is shown as stale (warning banner).
+SYNC_STALE_SECONDS = env.int("SYNC_STALE_SECONDS", default=300)
