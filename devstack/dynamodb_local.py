@@ -4,7 +4,9 @@ The jar ships inside the npm package `amplify-dynamodb-simulator` (folder
 `emulator/`). We `npm pack` a pinned version into var/, check its sha256 and
 unpack only `emulator/`. Needs Java 17+ to run and npm to fetch.
 
-    python -m devstack.dynamodb_local fetch
+    python -m devstack.dynamodb_local fetch    (what `make dynamodb-local` runs)
+
+prints the folder holding DynamoDBLocal.jar, downloading and verifying it on first use.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+
+from devstack.paths import var_dir as project_var_dir
 
 PACKAGE = "amplify-dynamodb-simulator"
 VERSION = "2.9.30"
@@ -107,8 +111,17 @@ def working_dir(var_dir: Path) -> Path:
     return path
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> int:
+    if argv not in ([], ["fetch"]):
+        print("usage: python -m devstack.dynamodb_local [fetch]", file=sys.stderr)
+        return 2
     try:
-        pass
-    except LocalStackError:
-        sys.exit(1)
+        print(fetch(project_var_dir()))
+    except (LocalStackError, subprocess.CalledProcessError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
