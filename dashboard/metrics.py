@@ -19,7 +19,8 @@ from approvals.models import Decision
 from core.counters import API_CALLS, API_ERRORS, API_THROTTLES, counter_series
 from core.roles import ADMINS, OPERATORS, user_roles
 from dashboard.task_signals import TASK_FAILURES, TASK_RETRIES
-from executions.models import TERMINAL_STATUSES, Execution, HistoryEvent, MonitoredFunction, Operation
+from executions.models import Execution, HistoryEvent, MonitoredFunction, Operation
+from executions.statuses import TERMINAL_STATUSES
 
 PREFIX = "durable_console"
 

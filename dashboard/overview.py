@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from approvals import selectors as approvals_selectors
 from executions.models import Execution
+from executions.statuses import ExecutionStatus
 
 
 def orders_pending_count() -> int | None:
@@ -35,9 +36,9 @@ def overview_counts(*, now: datetime | None = None) -> OverviewCounts:
     recent = Execution.objects.filter(ended_at__gte=since)
     return OverviewCounts(
         pending_approvals=orders_pending_count(),
-        running=Execution.objects.filter(status="RUNNING").count(),
+        running=Execution.objects.filter(status=ExecutionStatus.RUNNING).count(),
         attention=Execution.objects.filter(needs_attention=True).count(),
-        failed_24h=recent.filter(status="FAILED").count(),
-        timed_out_24h=recent.filter(status="TIMED_OUT").count(),
+        failed_24h=recent.filter(status=ExecutionStatus.FAILED).count(),
+        timed_out_24h=recent.filter(status=ExecutionStatus.TIMED_OUT).count(),
         total=Execution.objects.count(),
     )

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.time import timestamp_parse
-from executions.operations import OPEN_OPERATION_STATUSES
+from executions.statuses import (
+    FAILED_OPERATION_STATUSES,
+    LIVE_STATUSES,
+    OPEN_OPERATION_STATUSES,
+    ExecutionStatus,
+    OperationStatus,
+)
 
 CALLBACK_OVERDUE = "callback_overdue"
 CALLBACK_SLA = "callback_sla"
@@ -70,7 +76,7 @@ def _leaf_kind(operation) -> str | None:
     if operation.op_type == "chained_invoke":
         return "invoke"
     if operation.op_type == "step":
-        return "retry" if operation.status == "PENDING" else "step"
+        return "retry" if operation.status == OperationStatus.PENDING else "step"
     return None
 
 
@@ -109,19 +115,19 @@ def execution_assess(
     thresholds: Thresholds,
 ) -> Assessment:
     """Activity, attention reasons and the next re-check time of one execution."""
-    running = status in ("RUNNING", "PAUSED", "PAUSING", "")
+    running = status in LIVE_STATUSES
     reasons: list[dict] = []
     check_times: list[datetime] = []
     steps = [op for op in operations if op.op_type == "step"]
-    has_failures = status in ("FAILED", "TIMED_OUT") or bool(invocation_errors)
+    has_failures = status in (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT) or bool(invocation_errors)
     has_failures = has_failures or any(
-        op.op_type != "execution" and op.status in ("FAILED", "TIMED_OUT", "STOPPED") for op in operations
+        op.op_type != "execution" and op.status in FAILED_OPERATION_STATUSES for op in operations
     )
     has_failures = has_failures or any(
-        attempt.get("status") == "FAILED" for op in steps for attempt in (op.attempt_history or [])
+        attempt.get("status") == OperationStatus.FAILED for op in steps for attempt in (op.attempt_history or [])
     )
 
-    if status == "TIMED_OUT":
+    if status == ExecutionStatus.TIMED_OUT:
         reasons.append({"code": TIMED_OUT, "message": "The execution timed out."})
     if invocation_errors:
         error_type, message = invocation_errors[-1]
@@ -132,7 +138,7 @@ def execution_assess(
             }
         )
     for op in steps:
-        failed = sum(1 for attempt in op.attempt_history or [] if attempt.get("status") == "FAILED")
+        failed = sum(1 for attempt in op.attempt_history or [] if attempt.get("status") == OperationStatus.FAILED)
         if failed >= thresholds.step_failed_attempts:
             reasons.append(
                 {

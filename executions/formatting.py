@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from core.formatting import clock_text, duration_text
 from core.time import timestamp_parse
+from executions.statuses import ExecutionStatus
 
 
 def execution_duration_seconds(execution, *, now: datetime | None = None) -> float | None:
@@ -27,7 +28,7 @@ def execution_duration_seconds(execution, *, now: datetime | None = None) -> flo
 def activity_html(execution, *, now: datetime | None = None) -> str:
     """'waiting on callback approval for 3 h 12 m, 20 h left', 'retrying step charge (attempt 3)', ..."""
     now = now or timezone.now()
-    if execution.status != "RUNNING":
+    if execution.status != ExecutionStatus.RUNNING:
         return ""
     activity = execution.activity if isinstance(execution.activity, dict) else None
     if not activity:

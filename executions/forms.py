@@ -8,8 +8,8 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
-from executions.models import OperatorAction
 from executions.selectors import SORTS, ActionFilters, ExecutionFilters, HistoryFilters
+from executions.statuses import ActionKind, ActionOutcome
 
 CONFIRM_HELP = "Type yes to confirm."
 
@@ -82,12 +82,8 @@ class HistoryFilterForm(forms.Form):
 
 
 class ActionFilterForm(forms.Form):
-    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *OperatorAction.ACTIONS])
-    outcome = forms.ChoiceField(
-        required=False,
-        choices=[("", "Any outcome")] + [(o, o.replace("_", " ")) for o in
-                                         ("succeeded", "closed", "not_running", "failed", "rejected")],
-    )
+    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *ActionKind.choices])
+    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *ActionOutcome.choices])
     user = forms.CharField(required=False, max_length=150)
     execution = forms.CharField(required=False, max_length=256)
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED")
+from executions.statuses import TERMINAL_STATUSES, ActionKind, ActionOutcome, ExecutionStatus
+
+__all__ = ["TERMINAL_STATUSES", "Execution", "HistoryEvent", "Invocation", "MonitoredFunction", "Operation",
+           "OperatorAction"]
 
 
 class MonitoredFunction(models.Model):
@@ -124,7 +127,7 @@ class Execution(models.Model):
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return ExecutionStatus.is_terminal(self.status)
 
 
 class HistoryEvent(models.Model):
@@ -218,20 +221,18 @@ class Invocation(models.Model):
 class OperatorAction(models.Model):
     """Append-only audit of admin actions: who, what, target, reason, outcome, error."""
 
-    FAIL_CALLBACK = "fail_callback"
-    HEARTBEAT = "heartbeat"
-    STOP = "stop_execution"
-    ACTIONS = [(FAIL_CALLBACK, "Fail callback"), (HEARTBEAT, "Heartbeat"), (STOP, "Stop execution")]
+    Action = ActionKind
+    Outcome = ActionOutcome
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)
-    action = models.CharField(max_length=32, choices=ACTIONS)
+    action = models.CharField(max_length=32, choices=ActionKind.choices)
     execution = models.ForeignKey(Execution, null=True, on_delete=models.SET_NULL, related_name="actions")
     execution_arn = models.CharField(max_length=2048)
     operation_id = models.CharField(max_length=256, blank=True, default="")
     operation_name = models.CharField(max_length=256, blank=True, default="")
     reason = models.TextField()
-    outcome = models.CharField(max_length=32)  # succeeded, closed, not_running, failed, rejected
+    outcome = models.CharField(max_length=32, choices=ActionOutcome.choices)
     error = models.TextField(blank=True, default="")
     request_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from core.decoding import error_decode, payload_decode
 from core.time import timestamp_parse
+from executions.statuses import TERMINAL_OPERATION_STATUSES, ExecutionStatus, OperationStatus
 
 # Event-type prefix -> Operation.op_type
 OP_TYPES = {
@@ -24,25 +25,23 @@ OP_TYPES = {
 }
 # Event-type suffix -> operation status (the API's OperationStatus values)
 SUFFIX_STATUS = {
-    "Started": "STARTED",
-    "Succeeded": "SUCCEEDED",
-    "Failed": "FAILED",
-    "TimedOut": "TIMED_OUT",
-    "Stopped": "STOPPED",
-    "Cancelled": "CANCELLED",
-    "Paused": "PAUSED",
-    "Resumed": "STARTED",
+    "Started": OperationStatus.STARTED,
+    "Succeeded": OperationStatus.SUCCEEDED,
+    "Failed": OperationStatus.FAILED,
+    "TimedOut": OperationStatus.TIMED_OUT,
+    "Stopped": OperationStatus.STOPPED,
+    "Cancelled": OperationStatus.CANCELLED,
+    "Paused": OperationStatus.PAUSED,
+    "Resumed": OperationStatus.STARTED,
 }
-TERMINAL_OPERATION_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CANCELLED"}
-OPEN_OPERATION_STATUSES = {"STARTED", "PENDING", "READY", "PAUSED"}
 EXECUTION_EVENT_STATUS = {
-    "ExecutionStarted": "RUNNING",
-    "ExecutionResumed": "RUNNING",
-    "ExecutionPaused": "PAUSED",
-    "ExecutionSucceeded": "SUCCEEDED",
-    "ExecutionFailed": "FAILED",
-    "ExecutionTimedOut": "TIMED_OUT",
-    "ExecutionStopped": "STOPPED",
+    "ExecutionStarted": ExecutionStatus.RUNNING,
+    "ExecutionResumed": ExecutionStatus.RUNNING,
+    "ExecutionPaused": ExecutionStatus.PAUSED,
+    "ExecutionSucceeded": ExecutionStatus.SUCCEEDED,
+    "ExecutionFailed": ExecutionStatus.FAILED,
+    "ExecutionTimedOut": ExecutionStatus.TIMED_OUT,
+    "ExecutionStopped": ExecutionStatus.STOPPED,
 }
 _SUFFIXES = "Started|Succeeded|Failed|TimedOut|Stopped|Cancelled|Paused|Resumed"
 _SUFFIX_RE = re.compile(rf"^(?P<prefix>.*?)(?P<suffix>{_SUFFIXES})$")
@@ -104,7 +103,9 @@ def operation_derive(events: list) -> dict:
         if status in TERMINAL_OPERATION_STATUSES:
             fields["ended_at"] = event.timestamp
         if event.event_type.endswith("Started") and op_type == "step":
-            attempts.append({"attempt": len(attempts) + 1, "started": _iso(event.timestamp), "status": "STARTED"})
+            attempts.append(
+                {"attempt": len(attempts) + 1, "started": _iso(event.timestamp), "status": OperationStatus.STARTED}
+            )
         if "Result" in details:
             result = payload_decode(details["Result"])
             fields["result_preview"] = result.preview()
@@ -113,14 +114,14 @@ def operation_derive(events: list) -> dict:
         error = error_decode(details)
         if error:
             fields["error_type"], fields["error_message"], fields["error_data"] = error.type, error.message, error.data
-        elif status == "SUCCEEDED":
+        elif status == OperationStatus.SUCCEEDED:
             fields["error_type"] = fields["error_message"] = fields["error_data"] = ""
         retry = details.get("RetryDetails") if isinstance(details.get("RetryDetails"), dict) else None
-        if op_type == "step" and status in ("FAILED", "SUCCEEDED"):
+        if op_type == "step" and status in (OperationStatus.FAILED, OperationStatus.SUCCEEDED):
             _attempt_close(attempts, event, status, error, retry)
-            if status == "FAILED" and retry and (retry.get("NextAttemptDelaySeconds") or 0) > 0:
+            if status == OperationStatus.FAILED and retry and (retry.get("NextAttemptDelaySeconds") or 0) > 0:
                 # Not final: the SDK retries after the delay (the next StepStarted will follow).
-                fields["status"] = "PENDING"
+                fields["status"] = OperationStatus.PENDING
                 fields["ended_at"] = None
                 attempts[-1]["next_attempt_at"] = _iso(
                     event.timestamp + timedelta(seconds=int(retry["NextAttemptDelaySeconds"]))
@@ -159,9 +160,9 @@ def operation_derive(events: list) -> dict:
 
 
 def _attempt_close(attempts: list[dict], event, status: str, error, retry: dict | None) -> None:
-    if not attempts or attempts[-1]["status"] != "STARTED":
+    if not attempts or attempts[-1]["status"] != OperationStatus.STARTED:
         # A failure without its start (history begins mid-way): record it as its own attempt.
-        attempts.append({"attempt": len(attempts) + 1, "started": None, "status": "STARTED"})
+        attempts.append({"attempt": len(attempts) + 1, "started": None, "status": OperationStatus.STARTED})
     current = attempts[-1]
     current.update(
         {

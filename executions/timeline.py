@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.formatting import clock_text, duration_text, status_class
 from core.time import timestamp_parse
 from executions.models import Execution, Invocation, Operation
+from executions.statuses import ExecutionStatus, OperationStatus
 
 MIN_WIDTH = 0.35  # percent: a 2 ms step stays visible
 TICK_STEPS = [
@@ -167,7 +168,7 @@ def timeline_build(
     full_axis: bool = False,
 ) -> Timeline:
     now = now or timezone.now()
-    running = execution.status == "RUNNING"
+    running = execution.status == ExecutionStatus.RUNNING
     ordered = _tree_order(operations)
 
     starts = [op.started_at for op in operations if op.started_at]
@@ -211,7 +212,7 @@ def timeline_build(
 
     rows: list[Row] = []
     for op, depth, parent in ordered:
-        status = op.status or ("STARTED" if op.ended_at is None else "")
+        status = op.status or (OperationStatus.STARTED if op.ended_at is None else "")
         css = status_class(status)
         op_end = op.ended_at or (now if running else execution.ended_at or now)
         kind = _kind(op)
@@ -233,7 +234,7 @@ def timeline_build(
                 a_start = timestamp_parse(attempt.get("started")) or op.started_at
                 a_end = timestamp_parse(attempt.get("ended")) or op_end
                 last = index == len(attempts) - 1
-                failed = attempt.get("status") == "FAILED" or bool(attempt.get("error_type")) or (
+                failed = attempt.get("status") == OperationStatus.FAILED or bool(attempt.get("error_type")) or (
                     last and css == "FAILED")
                 if previous_end and a_start > previous_end:
                     row.segments.append(

@@ -31,6 +31,7 @@ from executions.forms import (
     since_parse,
 )
 from executions.models import Execution, Operation
+from executions.statuses import ExecutionStatus
 from executions.timeline import timeline_build
 
 viewer_required = role_required(*ALL_ROLES)
@@ -80,7 +81,7 @@ def execution_list(request):
 
 
 def _waiting_on(execution: Execution, operations: list[Operation], now) -> dict:
-    if execution.status != "RUNNING":
+    if execution.status != ExecutionStatus.RUNNING:
         return {}
     callbacks = [op for op in operations if op.op_type == "callback" and op.ended_at is None]
     waits = [op for op in operations if op.op_type == "wait" and op.ended_at is None]
@@ -227,7 +228,7 @@ def failures(request):
 
 def _annotate_callbacks(rows: list[Execution]) -> None:
     """Attach the open overdue callbacks each execution has (for the inline fail buttons)."""
-    ids = [row.pk for row in rows if row.status == "RUNNING"]
+    ids = [row.pk for row in rows if row.status == ExecutionStatus.RUNNING]
     by_execution: dict[int, list[Operation]] = {}
     now = timezone.now()
     if ids:
