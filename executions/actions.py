@@ -18,10 +18,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from core.audit import audit_actor, audit_error
+from core.locks import cache_lock
 from executions import durable_api
 from executions.models import Execution, Operation, OperatorAction
 from executions.selectors import callback_is_overdue
-from executions.sync import execution_history_sync
+from executions.statuses import ActionKind, ActionOutcome, ExecutionStatus
+from executions.sync.history import execution_history_sync
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +33,13 @@ MANUAL_STOP = "ManualStop"
 LOCK_SECONDS = 60
 NONCE_SECONDS = 24 * 3600
 
-SUCCEEDED = "succeeded"
-CLOSED = "closed"
-NOT_RUNNING = "not_running"
-FAILED = "failed"
-REJECTED = "rejected"
+SUCCEEDED, CLOSED, NOT_RUNNING, FAILED, REJECTED = (
+    ActionOutcome.SUCCEEDED,
+    ActionOutcome.CLOSED,
+    ActionOutcome.NOT_RUNNING,
+    ActionOutcome.FAILED,
+    ActionOutcome.REJECTED,
+)
 
 
 class ActionsDisabled(Exception):
@@ -73,7 +78,7 @@ def execution_resync(*, execution_id: int, settle_seconds: float | None = None) 
         while True:
             execution_history_sync(execution_id=execution_id)
             status = Execution.objects.filter(pk=execution_id).values_list("status", flat=True).first()
-            if status != "RUNNING" or time.monotonic() >= deadline:
+            if status != ExecutionStatus.RUNNING or time.monotonic() >= deadline:
                 break
             time.sleep(0.4)
     except Exception as error:  # the action already happened; report, never 500
@@ -81,7 +86,7 @@ def execution_resync(*, execution_id: int, settle_seconds: float | None = None) 
         return False, str(error) or type(error).__name__
     finally:
         # Whatever happened, the poller looks at this execution first in its next cycle.
-        Execution.objects.filter(pk=execution_id, status="RUNNING").update(
+        Execution.objects.filter(pk=execution_id, status=ExecutionStatus.RUNNING).update(
             next_poll_at=timezone.now(), poll_backoff_seconds=0
         )
     return True, ""
@@ -90,8 +95,7 @@ def execution_resync(*, execution_id: int, settle_seconds: float | None = None) 
 def _audit(*, user, action: str, execution: Execution, operation: Operation | None, reason: str, outcome: str,
            error: str = "", nonce: str = "") -> OperatorAction:
     return OperatorAction.objects.create(
-        user=user if getattr(user, "pk", None) else None,
-        username=user.get_username() if user else "",
+        **audit_actor(user),
         action=action,
         execution=execution,
         execution_arn=execution.arn,
@@ -99,7 +103,7 @@ def _audit(*, user, action: str, execution: Execution, operation: Operation | No
         operation_name=operation.name if operation else "",
         reason=reason,
         outcome=outcome,
-        error=error[:4000],
+        error=audit_error(error, operation.callback_id if operation else ""),
         request_id=nonce[:64],
     )
 
@@ -120,12 +124,12 @@ def _run(*, user, action: str, execution: Execution, operation: Operation | None
         audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
                        outcome=REJECTED, error="duplicate submission (this form was already sent)", nonce=nonce)
         return ActionResult(audit, "This form was already submitted; nothing was sent again.", False)
-    lock = f"action-lock:{target}"
-    if not cache.add(lock, 1, LOCK_SECONDS):
-        audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
-                       outcome=REJECTED, error="another request for the same target is in progress", nonce=nonce)
-        return ActionResult(audit, "The same action on this target is already in progress.", False)
-    try:
+    with cache_lock(f"action-lock:{target}", ttl=LOCK_SECONDS) as acquired:
+        if not acquired:
+            audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
+                           outcome=REJECTED, error="another request for the same target is in progress",
+                           nonce=nonce)
+            return ActionResult(audit, "The same action on this target is already in progress.", False)
         blocked = precheck()
         if blocked:
             outcome, message = blocked
@@ -150,8 +154,6 @@ def _run(*, user, action: str, execution: Execution, operation: Operation | None
             message = f"Lambda refused the request: {exc}"
         audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
                        outcome=outcome, error=error, nonce=nonce)
-    finally:
-        cache.delete(lock)
     resynced, resync_error = (False, "")
     if outcome in (SUCCEEDED, CLOSED, NOT_RUNNING):
         resynced, resync_error = execution_resync(execution_id=execution.pk)
@@ -160,11 +162,11 @@ def _run(*, user, action: str, execution: Execution, operation: Operation | None
 
 def _callback_precheck(action: str, execution: Execution, operation: Operation, *, early_confirmed: bool = True):
     def check():
-        if execution.status != "RUNNING" and execution.is_terminal:
+        if execution.is_terminal:
             return NOT_RUNNING, f"The execution has already finished ({execution.status}): nothing to do."
         if operation.ended_at is not None:
             return CLOSED, f"The callback is already closed ({operation.status or 'ended'}): nothing to do."
-        if action == OperatorAction.FAIL_CALLBACK and _already_succeeded(
+        if action == ActionKind.FAIL_CALLBACK and _already_succeeded(
             action=action, execution=execution, operation=operation
         ):
             return REJECTED, "This callback was already failed from the console: nothing was sent again."
@@ -190,10 +192,10 @@ def callback_fail(*, user, execution: Execution, operation: Operation, reason: s
          "at": timezone.now().isoformat(timespec="seconds")}
     )
     return _run(
-        user=user, action=OperatorAction.FAIL_CALLBACK, execution=execution, operation=operation, reason=reason,
+        user=user, action=ActionKind.FAIL_CALLBACK, execution=execution, operation=operation, reason=reason,
         nonce=nonce,
         precheck=_callback_precheck(
-            OperatorAction.FAIL_CALLBACK, execution, operation, early_confirmed=early_confirmed
+            ActionKind.FAIL_CALLBACK, execution, operation, early_confirmed=early_confirmed
         ),
         call=lambda: durable_api.callback_fail(
             callback_id=operation.callback_id, error_type=MANUAL_FAILURE, message=reason, data=data
@@ -206,9 +208,9 @@ def callback_heartbeat(*, user, execution: Execution, operation: Operation, reas
                        nonce: str = "") -> ActionResult:
     """SendDurableExecutionCallbackHeartbeat: keeps a callback with a heartbeat timeout alive."""
     return _run(
-        user=user, action=OperatorAction.HEARTBEAT, execution=execution, operation=operation,
+        user=user, action=ActionKind.HEARTBEAT, execution=execution, operation=operation,
         reason=reason or "heartbeat", nonce=nonce,
-        precheck=_callback_precheck(OperatorAction.HEARTBEAT, execution, operation),
+        precheck=_callback_precheck(ActionKind.HEARTBEAT, execution, operation),
         call=lambda: durable_api.callback_heartbeat(callback_id=operation.callback_id),
         done_message=f"Heartbeat sent to callback {operation.name or operation.operation_id}.",
     )
@@ -221,12 +223,12 @@ def execution_stop(*, user, execution: Execution, reason: str, error_type: str =
     def check():
         if execution.is_terminal:
             return NOT_RUNNING, f"The execution has already finished ({execution.status}): nothing to do."
-        if _already_succeeded(action=OperatorAction.STOP, execution=execution, operation=None):
+        if _already_succeeded(action=ActionKind.STOP, execution=execution, operation=None):
             return REJECTED, "This execution was already stopped from the console: nothing was sent again."
         return None
 
     return _run(
-        user=user, action=OperatorAction.STOP, execution=execution, operation=None, reason=reason, nonce=nonce,
+        user=user, action=ActionKind.STOP, execution=execution, operation=None, reason=reason, nonce=nonce,
         precheck=check,
         call=lambda: durable_api.execution_stop(
             execution_arn=execution.arn, error_type=error_type or MANUAL_STOP, message=reason
