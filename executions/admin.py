@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from executions.models import Execution, HistoryEvent, Invocation, MonitoredFunction, Operation
+from executions.tasks import sync_execution_history, sync_functions
 
 
 @admin.register(MonitoredFunction)
@@ -23,8 +24,6 @@ class MonitoredFunctionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now (one cycle per selected function, in the background)")
     def sync_now(self, request, queryset):
-        from executions.tasks import sync_functions
-
         for function in queryset:
             name = f"{function.name}:{function.qualifier}" if function.qualifier else function.name
             sync_functions.delay(function_name=name)
@@ -49,8 +48,6 @@ class ExecutionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Sync history now")
     def sync_now(self, request, queryset):
-        from executions.tasks import sync_execution_history
-
         for execution_id in queryset.filter(imported=False).values_list("pk", flat=True):
             sync_execution_history.delay(execution_id)
         messages.info(request, "Queued the history syncs.")

@@ -17,7 +17,7 @@ from executions.durable_api import (
     lambda_endpoint_ping,
 )
 from executions.models import Execution
-from executions.sync import execution_poll_soon
+from executions.sync.planning import execution_poll_soon
 
 __all__ = [
     "TRANSIENT_ERRORS",

@@ -9,7 +9,8 @@ from django.conf import settings
 
 from executions.durable_api import DurableApiUnavailable, Throttled
 from executions.governor import BudgetExhausted
-from executions.sync import execution_history_sync, functions_sync
+from executions.sync.cycle import functions_sync
+from executions.sync.history import execution_history_sync
 
 logger = logging.getLogger(__name__)
 

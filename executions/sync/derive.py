@@ -1,0 +1,150 @@
+"""Operations, invocations and the execution's summary, derived from the stored events.
+
+Their own position (`derived_event_id`) makes this step resumable: only events after it are read again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.decoding import error_decode, payload_decode
+from core.time import timestamp_parse
+from executions.models import Execution, HistoryEvent, Invocation, Operation
+from executions.operations import execution_status_from, operation_derive
+from executions.statuses import TERMINAL_STATUSES
+from executions.sync.planning import assess_and_plan
+
+
+def execution_derive(*, execution: Execution, changed: bool, reached_end: bool, now: datetime | None = None) -> None:
+    """Recompute operations/invocations touched by new events, then the execution's summary and schedule."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        new_events = list(
+            HistoryEvent.objects.filter(execution=execution, event_id__gt=execution.derived_event_id).only(
+                "event_id", "event_type", "operation_id", "timestamp", "details"
+            )
+        )
+        _invocations_store(execution, [e for e in new_events if e.event_type == "InvocationCompleted"])
+        touched = {e.operation_id for e in new_events if e.operation_id and e.event_type != "InvocationCompleted"}
+        if touched:
+            _operations_store(execution, touched)
+        execution_events = list(HistoryEvent.objects.filter(execution=execution, event_type__startswith="Execution"))
+        _execution_fields_apply(execution, execution_events)
+        execution.derived_event_id = execution.last_event_id
+        terminal_in_history = (execution_status_from(execution_events) or "") in TERMINAL_STATUSES
+        if execution.imported or (execution.is_terminal and reached_end and terminal_in_history):
+            execution.history_complete = True
+        if changed:
+            execution.last_change_seen_at = now
+        assess_and_plan(execution, now=now, changed=changed)
+        execution.save()
+
+
+def _invocations_store(execution: Execution, events: list) -> None:
+    for event in events:
+        details = event.details or {}
+        error = error_decode(details)
+        Invocation.objects.update_or_create(
+            execution=execution,
+            event_id=event.event_id,
+            defaults={
+                "started_at": timestamp_parse(details.get("StartTimestamp")),
+                "ended_at": timestamp_parse(details.get("EndTimestamp")) or event.timestamp,
+                "request_id": str(details.get("RequestId") or "")[:128],
+                "error_type": error.type if error else "",
+                "error_message": error.message if error else "",
+            },
+        )
+
+
+def _operations_store(execution: Execution, touched: set[str]) -> None:
+    by_operation: dict[str, list] = {}
+    events = HistoryEvent.objects.filter(execution=execution, operation_id__in=list(touched)).only(
+        "event_id", "event_type", "sub_type", "operation_id", "parent_id", "name", "timestamp", "details"
+    )
+    for event in events:
+        if event.event_type != "InvocationCompleted":
+            by_operation.setdefault(event.operation_id, []).append(event)
+    existing = {op.operation_id: op for op in Operation.objects.filter(execution=execution, operation_id__in=touched)}
+    create, update = [], []
+    for operation_id, op_events in by_operation.items():
+        fields = operation_derive(op_events)
+        op = existing.get(operation_id)
+        if op is None:
+            create.append(Operation(execution=execution, operation_id=operation_id, **fields))
+        else:
+            for key, value in fields.items():
+                setattr(op, key, value)
+            update.append(op)
+    if create:
+        Operation.objects.bulk_create(create, ignore_conflicts=True)
+    if update:
+        Operation.objects.bulk_update(update, _OPERATION_FIELDS)
+    _operation_tree_link(execution)
+
+
+_OPERATION_FIELDS = [
+    "op_type", "sub_type", "name", "parent_operation_id", "started_at", "ended_at", "status", "attempts",
+    "attempt_history", "callback_id", "callback_timeout_seconds", "heartbeat_timeout_seconds", "deadline",
+    "wait_seconds", "wait_scheduled_end", "error_type", "error_message", "error_data", "result_preview",
+    "result_truncated", "result_size", "extra", "first_event_id", "last_event_id",
+]  # fmt: skip
+
+
+def _operation_tree_link(execution: Execution) -> None:
+    """Set parent links and depths (parents can be derived after their children in one page)."""
+    rows = list(
+        Operation.objects.filter(execution=execution).only(
+            "id", "operation_id", "parent_operation_id", "parent_id", "depth"
+        )
+    )
+    by_operation_id = {row.operation_id: row for row in rows}
+
+    def depth_of(row, seen=()) -> int:
+        parent = by_operation_id.get(row.parent_operation_id)
+        if parent is None or parent.operation_id in seen:
+            return 0
+        return 1 + depth_of(parent, (*seen, row.operation_id))
+
+    changed = []
+    for row in rows:
+        parent = by_operation_id.get(row.parent_operation_id)
+        parent_pk = parent.pk if parent else None
+        depth = depth_of(row)
+        if row.parent_id != parent_pk or row.depth != depth:
+            row.parent_id, row.depth = parent_pk, depth
+            changed.append(row)
+    if changed:
+        Operation.objects.bulk_update(changed, ["parent", "depth"])
+
+
+def _execution_fields_apply(execution: Execution, events: list) -> None:
+    for event in sorted(events, key=lambda e: e.event_id):
+        details = event.details or {}
+        if event.event_type == "ExecutionStarted":
+            started = payload_decode(details.get("Input"))
+            execution.input_raw = started.raw
+            execution.input = started.value if started.is_json else None
+            execution.execution_timeout_seconds = details.get("ExecutionTimeout")
+            execution.started_at = execution.started_at or event.timestamp
+            if not execution.name and event.name:
+                execution.name = event.name[:256]
+        if "Result" in details and event.event_type.startswith("Execution"):
+            result = payload_decode(details["Result"])
+            execution.result_raw = result.raw
+            execution.result = result.value if result.is_json else None
+        error = error_decode(details)
+        if error:
+            execution.error_type, execution.error_message = error.type, error.message
+            execution.error_data, execution.error_stack = error.data, error.stack
+    status = execution_status_from(events)
+    if status and (status in TERMINAL_STATUSES or not execution.is_terminal):
+        execution.status = status[:32]
+        if status in TERMINAL_STATUSES:
+            terminal = [e for e in events if e.event_type.startswith("Execution") and e.timestamp]
+            execution.ended_at = terminal[-1].timestamp if terminal else execution.ended_at
+    if execution.is_terminal and execution.started_at and execution.ended_at:
+        execution.duration_ms = int((execution.ended_at - execution.started_at).total_seconds() * 1000)
