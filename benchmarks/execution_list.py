@@ -42,9 +42,11 @@ def _child(executions: int) -> dict:
     from django.test import Client
     from django.utils import timezone
 
+    from core.pagination import keyset_cursor
     from core.roles import OPERATORS
     from executions.models import Execution, MonitoredFunction
-    from executions.selectors import ExecutionFilters, cursor_encode, execution_list, executions_filtered
+    from executions.selectors import ExecutionFilters, execution_list, executions_filtered
+    from executions.selectors.listing import CURSOR_SALT
 
     call_command("migrate", verbosity=0)
     function = MonitoredFunction.objects.create(name="OrderApproval", last_sync_succeeded_at=timezone.now())
@@ -80,7 +82,7 @@ def _child(executions: int) -> dict:
             depth = int(total * fraction) // page_size * page_size
             if depth:
                 anchor = query.values_list("started_at", "id")[depth - 1]
-                cursor = cursor_encode(*anchor)
+                cursor = keyset_cursor(*anchor, salt=f"{CURSOR_SALT}:started_at")
             else:
                 cursor = ""
 

@@ -26,7 +26,6 @@ NO_PROGRESS = "no_progress"
 STEP_RETRIES = "step_retries"
 INVOCATION_FAILED = "invocation_failed"
 TIMED_OUT = "timed_out"
-REASON_CODES = (CALLBACK_OVERDUE, CALLBACK_SLA, WAIT_OVERDUE, NO_PROGRESS, STEP_RETRIES, INVOCATION_FAILED, TIMED_OUT)
 
 # Which open leaf operation describes "what it is doing now", most telling first.
 ACTIVITY_ORDER = {"callback": 0, "retry": 1, "wait": 2, "invoke": 3, "step": 4}
