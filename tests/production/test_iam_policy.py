@@ -1,8 +1,8 @@
-"""deploy/iam-policy.json: least privilege, in shape and in scope, and enough for the code.
+"""deploy/iam-policy.json is enough for the code, and no more; the iam_policy command; template.yaml.
 
-"Enough" is checked against the code itself: every boto3 operation that the
-dashboard's production code can call (found by reading its syntax tree) must be
-allowed, and every allowed action must be one the code calls.
+"Enough" is checked against the code itself: every boto3 operation that the dashboard's production code
+can call (found by reading its syntax tree) must be allowed, and every allowed action must be one the code
+calls. The policy's shape, scope and rendering are unit tests (tests/unit/test_iam_policy.py).
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from __future__ import annotations
 import ast
 import io
 import json
-import re
 from pathlib import Path
 
 import boto3
 import pytest
 from django.core.management import CommandError, call_command
 
-from dashboard.iam import POLICY_TEMPLATE, iam_policy_render, iam_policy_template
+from dashboard.iam import iam_policy_render, iam_policy_template
 
 PROJECT = Path(__file__).resolve().parents[2]
 PRODUCTION_CODE = ["approvals", "executions", "dashboard"]
@@ -29,23 +28,6 @@ LOCAL_ONLY_PATHS = {
 }
 # Gateway functions used only by the local-only code above (asserted below).
 LOCAL_ONLY_FUNCTIONS = {"orders_table_create", "execution_start"}
-
-EXPECTED_ACTIONS = {
-    "lambda:ListDurableExecutionsByFunction",
-    "lambda:GetDurableExecution",
-    "lambda:GetDurableExecutionHistory",
-    "lambda:SendDurableExecutionCallbackSuccess",
-    "lambda:SendDurableExecutionCallbackFailure",
-    "lambda:SendDurableExecutionCallbackHeartbeat",
-    "lambda:StopDurableExecution",
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-}
-ARN_LAMBDA = re.compile(r"^arn:aws:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:\$\{FunctionName\}(:\*)?$")
-ARN_DYNAMODB = re.compile(
-    r"^arn:aws:dynamodb:\$\{AWS::Region\}:\$\{AWS::AccountId\}:table/\$\{OrdersTable\}(/index/status-createdAt-index)?$"
-)
 
 
 def _operations(service: str) -> dict[str, str]:
@@ -108,44 +90,6 @@ def _allowed_actions(policy) -> set[str]:
     return {action for statement in policy["Statement"] for action in statement["Action"]}
 
 
-def test_policy_shape():
-    policy = iam_policy_template()
-    assert policy["Version"] == "2012-10-17"
-    sids = [statement["Sid"] for statement in policy["Statement"]]
-    assert len(sids) == len(set(sids))
-    for statement in policy["Statement"]:
-        assert set(statement) == {"Sid", "Effect", "Action", "Resource"}, "no NotAction/NotResource/Condition tricks"
-        assert statement["Effect"] == "Allow"
-        assert isinstance(statement["Action"], list) and isinstance(statement["Resource"], list)
-
-
-def test_no_wildcard_actions_and_nothing_beyond_the_listed_apis():
-    policy = iam_policy_template()
-    actions = _allowed_actions(policy)
-    assert not [a for a in actions if "*" in a]
-    assert actions == EXPECTED_ACTIONS
-
-
-def test_resources_are_scoped_to_the_monitored_functions_and_the_orders_table():
-    for statement in iam_policy_template()["Statement"]:
-        for resource in statement["Resource"]:
-            assert resource != "*"
-            service = {a.split(":")[0] for a in statement["Action"]}
-            assert len(service) == 1, "one service per statement"
-            pattern = ARN_LAMBDA if service == {"lambda"} else ARN_DYNAMODB
-            assert pattern.match(resource), resource
-
-
-def test_execution_apis_use_qualified_arns():
-    """Lambda authorises durable-execution calls against `function:NAME:<version>/durable-execution/...`:
-    an unqualified function ARN never matches, so every execution-level statement needs `:*`."""
-    for statement in iam_policy_template()["Statement"]:
-        if statement["Action"] == ["lambda:ListDurableExecutionsByFunction"]:
-            continue
-        if statement["Action"][0].startswith("lambda:"):
-            assert all(r.endswith(":${FunctionName}:*") for r in statement["Resource"]), statement
-
-
 def test_every_operation_the_code_calls_is_allowed_and_nothing_more():
     used = _used_operations()
     required = {action for operation in used for action in _iam_actions(operation)}
@@ -166,23 +110,6 @@ def test_local_only_gateway_functions_are_not_called_by_production_code():
                 assert name not in LOCAL_ONLY_FUNCTIONS, f"{path}: {name} needs more than the IAM policy allows"
 
 
-def test_render_fills_every_placeholder_per_function():
-    policy = iam_policy_render(
-        account_id="123456789012", region="eu-west-1", functions=["OrderApproval", "Billing:prod"], orders_table="Ord"
-    )
-    text = json.dumps(policy)
-    assert "${" not in text
-    by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert by_sid["AnswerCallbacksAndStopExecutions"]["Resource"] == [
-        "arn:aws:lambda:eu-west-1:123456789012:function:OrderApproval:*",
-        "arn:aws:lambda:eu-west-1:123456789012:function:Billing:*",
-    ]
-    assert by_sid["OrdersTable"]["Resource"] == [
-        "arn:aws:dynamodb:eu-west-1:123456789012:table/Ord",
-        "arn:aws:dynamodb:eu-west-1:123456789012:table/Ord/index/status-createdAt-index",
-    ]
-
-
 def test_iam_policy_command_prints_the_policy_for_the_configured_deployment(settings):
     settings.DURABLE_FUNCTIONS = ["OrderApproval", "Refunds"]
     settings.ORDERS_TABLE = "ProdOrders"
@@ -194,10 +121,6 @@ def test_iam_policy_command_prints_the_policy_for_the_configured_deployment(sett
     assert "arn:aws:dynamodb:us-west-2:210987654321:table/ProdOrders" in resources
     with pytest.raises(CommandError, match="12 digits"):
         call_command("iam_policy", "--account-id", "42")
-
-
-def test_the_template_file_is_the_one_in_deploy():
-    assert POLICY_TEMPLATE == PROJECT / "deploy" / "iam-policy.json"
 
 
 def test_policy_names_what_template_yaml_deploys():
