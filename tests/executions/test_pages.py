@@ -435,10 +435,10 @@ def test_timeouts_list_respects_the_sla(operator_client, settings):
 def test_actions_log_filters(operator_client, admin_user):
     execution = execution_make(name="target-exec")
     for outcome in ("succeeded", "closed", "failed"):
-        OperatorAction.objects.create(user=admin_user, username="admin", action=OperatorAction.FAIL_CALLBACK,
+        OperatorAction.objects.create(user=admin_user, username="admin", action=OperatorAction.Action.FAIL_CALLBACK,
                                       execution=execution, execution_arn=execution.arn, operation_id="cb",
                                       operation_name="approval", reason=f"reason {outcome}", outcome=outcome)
-    OperatorAction.objects.create(user=admin_user, username="admin", action=OperatorAction.STOP,
+    OperatorAction.objects.create(user=admin_user, username="admin", action=OperatorAction.Action.STOP,
                                   execution=execution, execution_arn=execution.arn, reason="stop it",
                                   outcome="succeeded")
     response = operator_client.get("/executions/actions/")
