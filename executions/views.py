@@ -285,7 +285,7 @@ def _back(request, execution: Execution) -> HttpResponseRedirect:
     target = request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
-        target = reverse("execution_detail", args=[execution.pk])
+        target = reverse("executions:detail", args=[execution.pk])
     return HttpResponseRedirect(target)
 
 
