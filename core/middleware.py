@@ -3,8 +3,8 @@ import uuid
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib.auth import middleware as auth_middleware
-from django.http import HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
 from core.request_context import reset_request_id, set_request_id
 
@@ -44,7 +44,5 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
                 parts = urlsplit(current)
                 back = parts.path + (f"?{parts.query}" if parts.query else "")
                 target = f"{login.path}?{urlencode({self.get_redirect_field_name(view_func): back})}"
-            redirect = HttpResponse(status=204)
-            redirect["HX-Redirect"] = target
-            return redirect
+            return HttpResponseClientRedirect(target, status=204)
         return response
