@@ -38,7 +38,9 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message:
 
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory):
-    """DynamoDB Local + durable-execution emulator + Lambda gateway for the whole session."""
+    """DynamoDB Local + durable-execution emulator + Lambda gateway, started by the first test that asks for
+    it (directly or through `aws`, `lambda_client`, ...) and kept for the rest of the session. Nothing is
+    autouse, so tests that need none of it (tests/unit) never start it."""
     stack = local_stack_start(log_dir=tmp_path_factory.mktemp("localstack"), functions=TEST_FUNCTIONS)
     django_settings.DYNAMODB_ENDPOINT_URL = stack.dynamodb_url
     django_settings.LAMBDA_ENDPOINT_URL = stack.gateway_url
@@ -142,8 +144,8 @@ def admin_client_(client, admin_user):
 def browser():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(
-            f"Browser tests need Chromium at {CHROMIUM}: install Debian's `chromium` package "
-            "(.ci/run does), or set CHROMIUM_PATH."
+            f"Browser tests need Chromium at {CHROMIUM}: `make test` installs Debian's `chromium` "
+            "(scripts/system-packages.sh), or set CHROMIUM_PATH."
         )
     from playwright.sync_api import sync_playwright
 
