@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
 from core.time import timestamp_parse
 from executions.statuses import (
     FAILED_OPERATION_STATUSES,
@@ -40,8 +42,6 @@ class Thresholds:
 
     @classmethod
     def from_settings(cls) -> Thresholds:
-        from django.conf import settings
-
         return cls(
             callback_sla=timedelta(seconds=settings.ATTENTION_CALLBACK_SLA_SECONDS),
             no_progress=timedelta(seconds=settings.ATTENTION_NO_PROGRESS_SECONDS),

@@ -11,8 +11,6 @@ from django.utils import timezone
 from executions.selectors import SORTS, ActionFilters, ExecutionFilters, HistoryFilters
 from executions.statuses import ActionKind, ActionOutcome
 
-CONFIRM_HELP = "Type yes to confirm."
-
 
 def _aware(value) -> datetime | None:
     if value is None:

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
 NEW, FINISHING, TIMER, ACTIVE, IDLE = 0, 1, 2, 3, 4
 REASONS = {NEW: "new", FINISHING: "finishing", TIMER: "timer", ACTIVE: "active", IDLE: "idle"}
 
@@ -33,8 +35,6 @@ class PollConfig:
 
     @classmethod
     def from_settings(cls) -> PollConfig:
-        from django.conf import settings
-
         return cls(
             active=settings.POLL_ACTIVE_SECONDS,
             idle_base=settings.POLL_IDLE_BASE_SECONDS,

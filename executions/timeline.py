@@ -51,7 +51,6 @@ class Row:
     label: str
     kind: str
     status: str
-    status_css: str
     duration: str
     segments: list[Segment] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
@@ -220,7 +219,7 @@ def timeline_build(
         dur = duration_text((op_end - op.started_at).total_seconds()) if op.started_at else ""
         row = Row(
             op=op, key=op.operation_id, parent_key=parent, depth=depth, label=label, kind=kind, status=status,
-            status_css=css, duration=dur, child_count=child_counts.get(op.operation_id, 0),
+            duration=dur, child_count=child_counts.get(op.operation_id, 0),
         )
         row.title = f"{kind} {label} · {status or 'unknown'}" + (f" · {dur}" if dur else "")
         if op.started_at is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,7 +25,6 @@ class Freshness:
     functions: list[FunctionFreshness]
     oldest_success: datetime | None
     stale: bool
-    failing: list[FunctionFreshness] = field(default_factory=list)
 
 
 def freshness_get(*, now: datetime | None = None) -> Freshness:
@@ -51,5 +50,4 @@ def freshness_get(*, now: datetime | None = None) -> Freshness:
         functions=rows,
         oldest_success=min(successes) if successes else None,
         stale=any(row.stale for row in rows),
-        failing=[row for row in rows if row.last_error],
     )
