@@ -6,6 +6,9 @@ exceptions. Execution ARNs and callback ids are opaque strings.
 Closed callbacks: AWS answers `CallbackTimeoutException` (400); the local
 emulator answers `ResourceNotFoundException` (404, and its body's `Type` is
 not read by botocore, so the code may be just "404"). Both mean "closed".
+
+Over 300 lines on purpose: it is the one gateway to one external system (every Lambda operation, its error
+mapping and its result dataclasses in one place, as the design asks), not several jobs.
 """
 
 from __future__ import annotations

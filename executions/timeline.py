@@ -4,6 +4,8 @@ One row per operation in tree order (children under their parent context),
 positioned in percent of a shared time axis, so the page is readable without
 JavaScript. Below the operations, a lane of Lambda invocations shows the replay
 cycle: the gaps between invocations are time the function was suspended.
+
+A little over 300 lines: one job (the layout of one chart), whose row, segment and axis steps share state.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
-"""Execution pages: overview, list, detail (timeline, operations, history), triage, audit log, admin actions.
+"""Execution pages: list, detail (timeline, operations, history), triage, audit log, admin actions.
 
 Pages read only the Django database (the poller keeps it fresh); admin actions
 go through `executions.actions`. htmx requests get a partial of the same template.
+
+Over 300 lines because it is one thin view per page and per admin action (eleven URLs); each view parses
+its input, calls one selector or action and renders, so splitting them would only scatter the pages.
 """
 
 from __future__ import annotations
