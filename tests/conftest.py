@@ -48,7 +48,7 @@ def local_stack(tmp_path_factory):
     django_settings.AWS_REGION = TEST_REGION
     django_settings.ORDERS_TABLE = stack.table
     aws_clients_reset()
-    from approvals.orders_table import orders_table_create
+    from approvals.orders_schema import orders_table_create
 
     orders_table_create()
     yield stack
