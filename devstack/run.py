@@ -60,8 +60,15 @@ class Supervisor:
 
     def start(self, name: str, command: list[str], cwd: Path = PROJECT_DIR) -> subprocess.Popen:
         process = subprocess.Popen(
-            command, cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, text=True, bufsize=1,
+            command,
+            cwd=cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+            bufsize=1,
         )
         self.processes[name] = process
         threading.Thread(target=self._pump, args=(name, process), daemon=True).start()
@@ -107,7 +114,8 @@ def _check_ports_free(ports: Ports) -> None:
     taken = [f"{label} {port}" for label, port in vars(ports).items() if services.port_open(port)]
     if taken:
         raise SystemExit(
-            "These ports are already in use: " + ", ".join(taken)
+            "These ports are already in use: "
+            + ", ".join(taken)
             + ". Is another `make run` still running? Stop it, or choose other ports with "
             "DASHBOARD_PORT / LAMBDA_GATEWAY_PORT / DYNAMODB_LOCAL_PORT / DURABLE_EMULATOR_PORT."
         )
@@ -140,11 +148,18 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
     try:
         supervisor.start("dynamodb", dynamodb_command, cwd=dynamodb_local.working_dir(var))
-        supervisor.start("emulator", services.emulator_command(
-            port=ports.emulator, gateway_url=gateway_url, store_path=var / "durable-executions.sqlite3",
-            region=env["AWS_REGION"]))
-        supervisor.start("gateway", services.gateway_command(
-            port=ports.gateway, emulator_url=f"http://127.0.0.1:{ports.emulator}"))
+        supervisor.start(
+            "emulator",
+            services.emulator_command(
+                port=ports.emulator,
+                gateway_url=gateway_url,
+                store_path=var / "durable-executions.sqlite3",
+                region=env["AWS_REGION"],
+            ),
+        )
+        supervisor.start(
+            "gateway", services.gateway_command(port=ports.gateway, emulator_url=f"http://127.0.0.1:{ports.emulator}")
+        )
         for name, url, probe in (
             ("dynamodb", f"http://127.0.0.1:{ports.dynamodb}", ""),
             ("emulator", f"http://127.0.0.1:{ports.emulator}", "/health"),
@@ -157,22 +172,50 @@ def main() -> int:
         supervisor.run_once("bootstrap", [python, "manage.py", "bootstrap_local"])
         seeded_marker = var / ".seeded"
         if not seeded_marker.exists():
-            supervisor.run_once("seed", [python, "manage.py", "seed_orders", "--count",
-                                         os.environ.get("SEED_ORDERS", "6")])
+            supervisor.run_once(
+                "seed", [python, "manage.py", "seed_orders", "--count", os.environ.get("SEED_ORDERS", "6")]
+            )
             seeded_marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
-        supervisor.start("worker", [python, "-m", "celery", "-A", "dashboard", "worker", "--loglevel", "INFO",
-                                    "--concurrency", os.environ.get("CELERY_CONCURRENCY", "2"),
-                                    "--hostname", "worker@%h"])
-        supervisor.start("beat", [python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", "INFO",
-                                  "--schedule", str(var / "celerybeat-schedule")])
-        supervisor.start("web", [python, "manage.py", "runserver", "--noreload",
-                                 f"127.0.0.1:{ports.dashboard}"])
+        supervisor.start(
+            "worker",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                os.environ.get("CELERY_CONCURRENCY", "2"),
+                "--hostname",
+                "worker@%h",
+            ],
+        )
+        supervisor.start(
+            "beat",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "dashboard",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(var / "celerybeat-schedule"),
+            ],
+        )
+        supervisor.start("web", [python, "manage.py", "runserver", "--noreload", f"127.0.0.1:{ports.dashboard}"])
         services.wait_for_http(f"http://127.0.0.1:{ports.dashboard}/healthz", process=supervisor.processes["web"])
 
         password_file = var / "demo-password"
         password = os.environ.get("DEMO_PASSWORD") or (
-            password_file.read_text().strip() if password_file.exists() else "(see bootstrap output above)")
+            password_file.read_text().strip() if password_file.exists() else "(see bootstrap output above)"
+        )
         banner = [
             "",
             f"Durable Console is up: http://127.0.0.1:{ports.dashboard}/",

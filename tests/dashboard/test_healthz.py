@@ -45,7 +45,8 @@ def test_pages_require_login(client):
 
 @pytest.mark.django_db
 def test_expired_session_on_an_htmx_poll_sends_the_whole_page_to_login(client):
-    response = client.get("/approvals/", headers={"HX-Request": "true",
-                                                        "HX-Current-URL": "http://testserver/approvals/?q=acme"})
+    response = client.get(
+        "/approvals/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/approvals/?q=acme"}
+    )
     assert response.status_code == 204
     assert response["HX-Redirect"] == "/accounts/login/?next=%2Fapprovals%2F%3Fq%3Dacme"

@@ -24,8 +24,9 @@ PREFIXES = ("dynamodb ", "emulator ", "gateway  ", "worker   ", "beat     ", "we
 def _make_run(env: dict, ports: dict, log_path, *, expect_seed: bool) -> str:
     """Start `make run`, wait until every process is up, stop it with Ctrl-C; return its output."""
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(["make", "run"], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            ["make", "run"], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     base = f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
     prefixes = (*PREFIXES, "seed     ") if expect_seed else PREFIXES
     try:
@@ -49,11 +50,19 @@ def _make_run(env: dict, ports: dict, log_path, *, expect_seed: bool) -> str:
         for prefix in prefixes:
             assert re.search(rf"^{prefix}\| ", output, re.MULTILINE), f"no {prefix.strip()} lines"
         pending = boto3.client(
-            "dynamodb", endpoint_url=f"http://127.0.0.1:{ports['DYNAMODB_LOCAL_PORT']}", region_name="us-east-1",
-            aws_access_key_id="local", aws_secret_access_key="local",
-        ).query(TableName="Orders", IndexName="status-createdAt-index", KeyConditionExpression="#s = :s",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":s": {"S": "pending_approval"}}, Select="COUNT")["Count"]
+            "dynamodb",
+            endpoint_url=f"http://127.0.0.1:{ports['DYNAMODB_LOCAL_PORT']}",
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        ).query(
+            TableName="Orders",
+            IndexName="status-createdAt-index",
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "pending_approval"}},
+            Select="COUNT",
+        )["Count"]
         assert pending == 2, "the two seeded orders are pending (and kept across restarts)"
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
@@ -75,11 +84,16 @@ def test_make_run_starts_everything_ctrl_c_stops_it_and_a_second_run_keeps_the_d
     data = tmp_path / "var"
     data.mkdir()
     (data / "dynamodb-local").symlink_to(shared)
-    ports = {name: free_port() for name in ("DASHBOARD_PORT", "LAMBDA_GATEWAY_PORT", "DYNAMODB_LOCAL_PORT",
-                                            "DURABLE_EMULATOR_PORT")}
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
-           and not k.startswith("AWS_")}
+    ports = {
+        name: free_port()
+        for name in ("DASHBOARD_PORT", "LAMBDA_GATEWAY_PORT", "DYNAMODB_LOCAL_PORT", "DURABLE_EMULATOR_PORT")
+    }
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
+        and not k.startswith("AWS_")
+    }
     env.update({name: str(port) for name, port in ports.items()})
     env.update({"VAR_DIR": str(data), "DEMO_PASSWORD": "make-run-secret", "SEED_ORDERS": "2"})
 

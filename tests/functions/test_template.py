@@ -16,10 +16,11 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
 class _PolicyLoader:
+    """The AWS managed policies template.yaml names, by name (the translator asks for their ARNs)."""
+
     def load(self):
-        return {"AWSLambdaBasicExecutionRole": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-                "AWSLambdaBasicDurableExecutionRolePolicy":
-                    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"}
+        names = ("AWSLambdaBasicExecutionRole", "AWSLambdaBasicDurableExecutionRolePolicy")
+        return {name: f"arn:aws:iam::aws:policy/service-role/{name}" for name in names}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,10 @@ def test_function_has_the_durable_config_the_local_gateway_uses(cloudformation):
     assert properties["FunctionName"] == "OrderApproval"
     assert properties["Handler"] == "functions.order_approval.app.handler"
     (spec,) = [s for s in BUILTIN_FUNCTIONS if s.name == "OrderApproval"]
-    assert properties["DurableConfig"] == {"ExecutionTimeout": spec.execution_timeout,
-                                           "RetentionPeriodInDays": spec.retention_days}
+    assert properties["DurableConfig"] == {
+        "ExecutionTimeout": spec.execution_timeout,
+        "RetentionPeriodInDays": spec.retention_days,
+    }
     assert properties["DurableConfig"]["ExecutionTimeout"] > app.MAX_APPROVAL_TIMEOUT_SECONDS
     assert properties["Environment"]["Variables"]["ORDERS_TABLE"] == {"Ref": "OrdersTable"}
 
@@ -56,5 +59,7 @@ def test_table_matches_what_the_dashboard_queries(cloudformation):
     assert table["KeySchema"] == [{"AttributeName": "orderId", "KeyType": "HASH"}]
     (index,) = table["GlobalSecondaryIndexes"]
     assert index["IndexName"] == "status-createdAt-index"
-    assert index["KeySchema"] == [{"AttributeName": "status", "KeyType": "HASH"},
-                                  {"AttributeName": "createdAt", "KeyType": "RANGE"}]
+    assert index["KeySchema"] == [
+        {"AttributeName": "status", "KeyType": "HASH"},
+        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+    ]
