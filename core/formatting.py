@@ -1,6 +1,7 @@
 """The one way to write durations, clock times, money, short ids and CSS-safe status names.
 
-`static/js/console.js` formats live countdowns with the same rules as `duration_text`.
+`static/js/approvals.js` re-labels the live approval countdowns every second with the same rules as
+`duration_text` (whole seconds: "42 s", "3 m 12 s", "2 h 59 m", "2 d 4 h"); change both together.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ SHORT_ID_CHARS = 8
 
 
 def duration_text(seconds: float | None) -> str:
-    """350 ms · 4.2 s · 12 s · 3 m 12 s · 3 h 12 m · 2 d 4 h ("" when unknown)."""
+    """350 ms · 4.2 s · 7 s · 12 s · 3 m 12 s · 3 h 12 m · 2 d 4 h ("" when unknown).
+
+    Whole seconds are written whole ("7 s", not "7.0 s"): countdowns count in whole seconds.
+    """
     if seconds is None:
         return ""
     seconds = max(0.0, float(seconds))
     if seconds < 1:
         return f"{round(seconds * 1000)} ms"
-    if seconds < 10:
+    if seconds < 10 and not seconds.is_integer():
         return f"{seconds:.1f} s"
     if seconds < 60:
         return f"{round(seconds)} s"
