@@ -1,6 +1,6 @@
 from django import forms
 
-from approvals.models import Decision
+from approvals.models import DecisionKind, Outcome
 
 
 class ApproveForm(forms.Form):
@@ -37,7 +37,7 @@ class InboxFilterForm(forms.Form):
 
 class DecisionFilterForm(forms.Form):
     user = forms.CharField(required=False, max_length=150)
-    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *Decision.OUTCOMES])
-    decision = forms.ChoiceField(required=False, choices=[("", "Approve or reject"), *Decision.DECISIONS])
+    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *Outcome.choices])
+    decision = forms.ChoiceField(required=False, choices=[("", "Approve or reject"), *DecisionKind.choices])
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -6,35 +6,31 @@ from django.conf import settings
 from django.db import models
 
 
+class DecisionKind(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
+class Outcome(models.TextChoices):
+    """What became of one decision attempt."""
+
+    SUCCEEDED = "succeeded", "Succeeded"  # the callback was sent; the execution resumes with this decision
+    ALREADY_DECIDED = "already_decided", "Already decided"  # another decision won the claim first
+    CLOSED = "closed", "Window closed"  # the callback was no longer open (window over or answered elsewhere)
+    FAILED = "failed", "Failed"  # the callback could not be sent (transient errors); the order went back to pending
+    FORBIDDEN = "forbidden", "Forbidden"  # four-eyes: the requester tried to decide their own order
+    RELEASED = "released", "Claim released"  # a crashed claim was found with the callback still open and given back
+    RECOVERED = "recovered", "Claim recovered"  # a crashed claim whose callback had been delivered; order finalised
+
+
 class Decision(models.Model):
-    APPROVE = "approve"
-    REJECT = "reject"
-    DECISIONS = [(APPROVE, "Approve"), (REJECT, "Reject")]
-
-    SUCCEEDED = "succeeded"  # the callback was sent; the execution resumes with this decision
-    ALREADY_DECIDED = "already_decided"  # another decision won the claim first
-    CLOSED = "closed"  # the callback was no longer open (window over or answered elsewhere)
-    FAILED = "failed"  # the callback could not be sent (transient errors); the order went back to pending
-    FORBIDDEN = "forbidden"  # four-eyes: the requester tried to decide their own order
-    RELEASED = "released"  # a crashed claim was found with the callback still open and given back
-    RECOVERED = "recovered"  # a crashed claim whose callback had been delivered; the order was finalised
-    OUTCOMES = [
-        (SUCCEEDED, "Succeeded"),
-        (ALREADY_DECIDED, "Already decided"),
-        (CLOSED, "Window closed"),
-        (FAILED, "Failed"),
-        (FORBIDDEN, "Forbidden"),
-        (RELEASED, "Claim released"),
-        (RECOVERED, "Claim recovered"),
-    ]
-
     order_id = models.CharField(max_length=128, db_index=True)
     execution_arn = models.CharField(max_length=2048, blank=True, default="")
-    decision = models.CharField(max_length=16, choices=DECISIONS)
+    decision = models.CharField(max_length=16, choices=DecisionKind.choices)
     comment = models.TextField(blank=True, default="", help_text="The approval comment or the rejection reason.")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150, db_index=True)
-    outcome = models.CharField(max_length=32, choices=OUTCOMES, db_index=True)
+    outcome = models.CharField(max_length=32, choices=Outcome.choices, db_index=True)
     error = models.TextField(blank=True, default="")
     # The order as it was when decided (for the audit list and the time-to-decision chart).
     customer_name = models.CharField(max_length=256, blank=True, default="")
@@ -62,6 +58,11 @@ class Decision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Decision rows are append-only")
+
+    @property
+    def delivered(self) -> bool:
+        """The decision reached the workflow."""
+        return self.outcome == Outcome.SUCCEEDED
 
     @property
     def time_to_decision(self):

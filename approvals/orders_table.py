@@ -1,18 +1,26 @@
-"""Gateway to the DynamoDB orders table. Nothing else in the dashboard talks to DynamoDB.
+"""Gateway to the DynamoDB orders table: reads, the conditional decision claim, and claim-guarded writes.
 
-Returns plain dataclasses/dicts and turns botocore errors into domain exceptions.
+Nothing else in the dashboard reads or writes orders. Returns dataclasses (`Order`, built by
+`approvals/order_records.py`) and turns botocore errors into domain exceptions. Creating the table
+(local mode and tests only) is `approvals/orders_schema.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from decimal import Decimal
+from dataclasses import dataclass, field
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
+from approvals.order_records import (
+    Order,
+    OrderStatus,
+    item_plain,
+    order_from_item,
+    order_from_plain,
+    order_summary_from_item,
+)
 from core.aws import aws_client, aws_endpoint_label
 
 STATUS_INDEX = "status-createdAt-index"
@@ -31,40 +39,6 @@ def _client():
     return aws_client("dynamodb")
 
 
-def orders_table_create() -> bool:
-    """Create the orders table with its status/createdAt index. Returns False if it already exists."""
-    client = _client()
-    try:
-        client.create_table(
-            TableName=settings.ORDERS_TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "orderId", "AttributeType": "S"},
-                {"AttributeName": "status", "AttributeType": "S"},
-                {"AttributeName": "createdAt", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": STATUS_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "status", "KeyType": "HASH"},
-                        {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ResourceInUseException":
-            return False
-        raise OrdersTableUnavailable(str(error)) from error
-    except BotoCoreError as error:
-        raise OrdersTableUnavailable(str(error)) from error
-    client.get_waiter("table_exists").wait(TableName=settings.ORDERS_TABLE, WaiterConfig={"Delay": 1})
-    return True
-
-
 def orders_table_ping() -> None:
     """Raise OrdersTableUnavailable unless the table and its status index answer.
 
@@ -72,18 +46,12 @@ def orders_table_ping() -> None:
     GetItem, Query and UpdateItem.
     """
     try:
-        aws_client("dynamodb", max_attempts=1, read_timeout=3).query(**_status_query(PENDING), Limit=1)
+        aws_client("dynamodb", max_attempts=1, read_timeout=3).query(**_status_query(OrderStatus.PENDING), Limit=1)
     except (ClientError, BotoCoreError) as error:
         raise OrdersTableUnavailable(str(error)) from error
 
 
 # --- orders: reads -------------------------------------------------------------------
-
-PENDING = "pending_approval"
-DECIDING = "deciding"
-# Attributes that never leave this module: the callback id is a bearer token for the
-# suspended execution, the claim token only identifies one request's claim.
-SECRET_ATTRIBUTES = frozenset({"callbackId", "claimToken"})
 
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
@@ -103,103 +71,6 @@ class OrderAlreadyDecided(Exception):
 
 class ClaimLost(Exception):
     """A claim-guarded write found the order no longer held by this claim."""
-
-
-def _parse_time(value) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError, ArithmeticError):
-        return None
-
-
-@dataclass(frozen=True)
-class Order:
-    """One order as the dashboard shows it. Never carries the callback id."""
-
-    order_id: str
-    status: str
-    customer_name: str
-    amount: Decimal | None
-    items: list
-    requested_by: str
-    created_at: datetime | None
-    created_at_raw: str
-    execution_arn: str
-    approval_deadline: datetime | None
-    approval_timeout_seconds: int | None
-    has_callback: bool
-    claimed_by: str
-    claimed_at: datetime | None
-    claim_decision: str
-    decided_by: str
-    decided_at: datetime | None
-    decision_comment: str
-    attributes: dict = field(repr=False)
-
-    @property
-    def attribute_pairs(self) -> list[tuple[str, object]]:
-        # (templates cannot call attributes.items: the order has an attribute called "items")
-        return list(self.attributes.items())
-
-    @property
-    def items_count(self) -> int:
-        return len(self.items) if isinstance(self.items, list) else 0
-
-
-def _plain(item: dict) -> dict:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
-
-
-# What a list row needs; the rest (items' contents, notifications, ...) is only read on the detail page.
-_SUMMARY_ATTRIBUTES = (
-    "orderId", "status", "customerName", "amount", "requestedBy", "createdAt", "executionArn", "approvalDeadline",
-    "approvalTimeoutSeconds", "claimedBy", "claimedAt", "claimDecision", "decidedBy", "decidedAt", "decisionComment",
-)
-
-
-def _summary(item: dict) -> Order:
-    """An Order for list pages: scalar attributes only, `items` counted but not decoded, no `attributes`."""
-    plain = {key: _deserializer.deserialize(item[key]) for key in _SUMMARY_ATTRIBUTES if key in item}
-    raw_items = item.get("items", {})
-    plain["items"] = [None] * len(raw_items["L"]) if "L" in raw_items else []
-    plain["callbackId"] = "callbackId" in item
-    return replace(_order(plain), attributes={})
-
-
-def _order(plain: dict) -> Order:
-    amount = plain.get("amount")
-    items = plain.get("items")
-    return Order(
-        order_id=str(plain.get("orderId", "")),
-        status=str(plain.get("status", "")),
-        customer_name=str(plain.get("customerName") or ""),
-        amount=amount if isinstance(amount, Decimal) else None,
-        items=items if isinstance(items, list) else [],
-        requested_by=str(plain.get("requestedBy") or ""),
-        created_at=_parse_time(plain.get("createdAt")),
-        created_at_raw=str(plain.get("createdAt") or ""),
-        execution_arn=str(plain.get("executionArn") or ""),
-        approval_deadline=_parse_time(plain.get("approvalDeadline")),
-        approval_timeout_seconds=_int_or_none(plain.get("approvalTimeoutSeconds")),
-        has_callback=bool(plain.get("callbackId")),
-        claimed_by=str(plain.get("claimedBy") or ""),
-        claimed_at=_parse_time(plain.get("claimedAt")),
-        claim_decision=str(plain.get("claimDecision") or ""),
-        decided_by=str(plain.get("decidedBy") or ""),
-        decided_at=_parse_time(plain.get("decidedAt")),
-        decision_comment=str(plain.get("decisionComment") or ""),
-        attributes={k: v for k, v in sorted(plain.items()) if k not in SECRET_ATTRIBUTES},
-    )
 
 
 @dataclass(frozen=True)
@@ -226,7 +97,7 @@ def _status_query(status: str) -> dict:
     }
 
 
-def orders_page(*, status: str = PENDING, limit: int, start_key: dict | None = None) -> OrdersPage:
+def orders_page(*, status: str = OrderStatus.PENDING, limit: int, start_key: dict | None = None) -> OrdersPage:
     """One page of orders in `status`, oldest first, through the status/createdAt index (a Query, never a Scan).
 
     `start_key` is a previous page's `next_key` ({"orderId", "status", "createdAt"} strings).
@@ -241,13 +112,13 @@ def orders_page(*, status: str = PENDING, limit: int, start_key: dict | None = N
         _raise_unavailable(error)
     last = response.get("LastEvaluatedKey")
     return OrdersPage(
-        orders=[_summary(item) for item in response.get("Items", [])],
+        orders=[order_summary_from_item(item) for item in response.get("Items", [])],
         next_key={key: _deserializer.deserialize(value) for key, value in last.items()} if last else None,
         consumed_capacity=float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)),
     )
 
 
-def orders_count(*, status: str = PENDING) -> int:
+def orders_count(*, status: str = OrderStatus.PENDING) -> int:
     """How many orders are in `status` (a COUNT Query on the index, paginated)."""
     total, start = 0, None
     while True:
@@ -274,7 +145,7 @@ def order_get(*, order_id: str) -> Order:
         _raise_unavailable(error)
     if "Item" not in response:
         raise OrderNotFound(order_id)
-    return _order(_plain(response["Item"]))
+    return order_from_item(response["Item"])
 
 
 # --- orders: the decision claim ------------------------------------------------------------
@@ -282,7 +153,7 @@ def order_get(*, order_id: str) -> Order:
 
 @dataclass(frozen=True)
 class Claim:
-    """A won claim: the order moved pending_approval -> deciding by this request."""
+    """An order held in `deciding` by one claim: the one this request just won, or one found by `orders_deciding`."""
 
     order: Order
     token: str
@@ -299,8 +170,8 @@ def order_claim(
     Raises OrderAlreadyDecided (with the current order) or OrderNotFound.
     """
     values = {
-        ":pending": PENDING,
-        ":deciding": DECIDING,
+        ":pending": OrderStatus.PENDING,
+        ":deciding": OrderStatus.DECIDING,
         ":token": token,
         ":by": claimed_by,
         ":decision": decision,
@@ -337,14 +208,14 @@ def order_claim(
         _raise_unavailable(error)
     except BotoCoreError as error:
         _raise_unavailable(error)
-    plain = _plain(response["Attributes"])
-    return Claim(order=_order(plain), token=token, callback_id=str(plain["callbackId"]))
+    plain = item_plain(response["Attributes"])
+    return Claim(order=order_from_plain(plain), token=token, callback_id=str(plain["callbackId"]))
 
 
 def _claim_guarded_update(*, order_id: str, token: str, update: str, values: dict, remove_claim: bool) -> None:
     if remove_claim:
         update += " REMOVE claimToken, claimedBy, claimDecision, claimComment, claimedAt"
-    values = {**values, ":deciding": DECIDING, ":token": token}
+    values = {**values, ":deciding": OrderStatus.DECIDING, ":token": token}
     try:
         _client().update_item(
             TableName=settings.ORDERS_TABLE,
@@ -368,7 +239,7 @@ def order_claim_release(*, order_id: str, token: str, error: str) -> None:
         order_id=order_id,
         token=token,
         update="SET #s = :pending, lastDecisionError = :error",
-        values={":pending": PENDING, ":error": error[:1000]},
+        values={":pending": OrderStatus.PENDING, ":error": error[:1000]},
         remove_claim=True,
     )
 
@@ -385,22 +256,15 @@ def order_claim_finish(*, order_id: str, token: str, status: str, attributes: di
     )
 
 
-@dataclass(frozen=True)
-class StaleClaim:
-    order: Order
-    token: str
-    callback_id: str = field(repr=False)
-
-
-def orders_deciding(*, limit: int) -> list[StaleClaim]:
+def orders_deciding(*, limit: int) -> list[Claim]:
     """Orders currently claimed (status deciding), oldest first, with what is needed to resolve the claim."""
     try:
-        response = _client().query(**_status_query(DECIDING), ScanIndexForward=True, Limit=limit)
+        response = _client().query(**_status_query(OrderStatus.DECIDING), ScanIndexForward=True, Limit=limit)
     except (ClientError, BotoCoreError) as error:
         _raise_unavailable(error)
     claims = []
     for item in response.get("Items", []):
-        plain = _plain(item)
+        plain = item_plain(item)
         token, callback_id = str(plain.get("claimToken", "")), str(plain.get("callbackId", ""))
-        claims.append(StaleClaim(order=_order(plain), token=token, callback_id=callback_id))
+        claims.append(Claim(order=order_from_plain(plain), token=token, callback_id=callback_id))
     return claims

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals import orders_table
-from approvals.models import Decision
-from approvals.orders_table import Order, OrdersTableUnavailable
+from approvals.four_eyes import requested_by_any
+from approvals.models import Decision, Outcome
+from approvals.order_records import Order, OrderStatus
+from approvals.orders_table import OrdersTableUnavailable
+from core import pagination
+from core.formatting import duration_text, money_text, short_id
+from core.pagination import InvalidCursor
 from core.roles import OPERATORS, user_is_admin, user_roles
 from executions import services as executions
 
@@ -27,133 +33,108 @@ PENDING_COUNT_CACHE_KEY = "approvals:pending-count"
 _CURSOR_SALT = "approvals.inbox.cursor"
 
 
-class InvalidCursor(Exception):
-    """The page cursor in the URL was not issued by us (or is malformed)."""
-
-
-# --- cursor: the LastEvaluatedKey, signed so it cannot be forged -------------------------
+# --- cursor: the LastEvaluatedKey, signed (core.pagination) so it cannot be forged ---------------
 
 
 def cursor_encode(key: dict) -> str:
-    return signing.dumps({"o": key["orderId"], "c": key["createdAt"]}, salt=_CURSOR_SALT, compress=True)
+    return pagination.cursor_encode({"o": key["orderId"], "c": key["createdAt"]}, salt=_CURSOR_SALT)
 
 
 def cursor_decode(token: str) -> dict:
-    if len(token) > 2000:
-        raise InvalidCursor("cursor too long")
-    try:
-        value = signing.loads(token, salt=_CURSOR_SALT)
-    except signing.BadSignature as error:
-        raise InvalidCursor("cursor signature mismatch") from error
+    """The start key of a cursor this inbox issued; InvalidCursor for anything else."""
+    value = pagination.cursor_decode(token, salt=_CURSOR_SALT)
     if not (isinstance(value, dict) and isinstance(value.get("o"), str) and isinstance(value.get("c"), str)):
         raise InvalidCursor("cursor has the wrong shape")
-    return {"orderId": value["o"], "status": orders_table.PENDING, "createdAt": value["c"]}
-
-
-def user_identities(user) -> list[str]:
-    """The names an order's requestedBy may use for this user (four-eyes compares all of them)."""
-    names = [user.get_username(), getattr(user, "email", "") or ""]
-    return [name for name in dict.fromkeys(n.strip() for n in names) if name]
-
-
-def user_identities_folded(user) -> frozenset[str]:
-    return frozenset(name.lower() for name in user_identities(user))
+    return {"orderId": value["o"], "status": OrderStatus.PENDING, "createdAt": value["c"]}
 
 
 # --- deadlines ------------------------------------------------------------------------------
 
 
+class DeadlineState(StrEnum):
+    """How close an order is to its callback deadline (also the CSS class; static/js/approvals.js uses the same)."""
+
+    OK = "ok"
+    AMBER = "amber"  # under 25 % of the approval window left
+    RED = "red"  # under 10 % left
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # no deadline recorded yet
+
+
 @dataclass(frozen=True)
 class Countdown:
-    state: str  # ok | amber | red | expired | unknown
+    state: DeadlineState
     label: str
-    remaining_seconds: int | None
     fraction_left: float | None  # 0..1 of the approval window
     window_seconds: float | None = None
 
 
-def duration_label(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
 def order_countdown(order: Order, *, now: datetime | None = None) -> Countdown:
-    """Time left until the callback deadline: amber under 25 % of the window, red under 10 %."""
+    """Time left until the callback deadline: amber under 25 % of the window, red under 10 %.
+
+    The label is `duration_text` of the whole seconds left, rounded up (static/js/approvals.js re-labels it every
+    second with the same rules), so it never reads 0 before the window is over.
+    """
     if order.approval_deadline is None:
-        return Countdown("unknown", "—", None, None)
+        return Countdown(DeadlineState.UNKNOWN, "—", None)
     now = now or timezone.now()
     remaining = (order.approval_deadline - now).total_seconds()
     window = order.approval_timeout_seconds
     if not window and order.created_at:
         window = (order.approval_deadline - order.created_at).total_seconds()
     if remaining <= 0:
-        return Countdown("expired", "expired", 0, 0.0, window)
+        return Countdown(DeadlineState.EXPIRED, "expired", 0.0, window)
     fraction = min(1.0, remaining / window) if window else None
-    state = "ok"
+    state = DeadlineState.OK
     if fraction is not None and fraction < 0.10:
-        state = "red"
+        state = DeadlineState.RED
     elif fraction is not None and fraction < 0.25:
-        state = "amber"
-    return Countdown(state, duration_label(remaining), int(remaining), fraction, window)
+        state = DeadlineState.AMBER
+    return Countdown(state, duration_text(math.ceil(remaining)), fraction, window)
 
 
 # --- the inbox --------------------------------------------------------------------------------
 
+_KEY = "__key__"
+
 
 @lru_cache(maxsize=1)
-def _inbox_path() -> str:
-    return reverse("approvals:inbox")
+def _path_patterns() -> tuple[str, str, str]:
+    """The order, approve and reject paths with a placeholder for the order: reversed once, not once per row."""
+    return tuple(reverse(f"approvals:{name}", args=[_KEY]) for name in ("order", "approve", "reject"))
 
 
 @dataclass(frozen=True)
 class InboxRow:
-    """One inbox row, with its display strings computed here (template lookups are the page's main cost)."""
+    """One inbox row with every value its template shows computed here (`inbox_row`).
+
+    The inbox renders up to APPROVALS_PAGE_SIZE rows on every refresh and template variable lookups are most of
+    the page's cost (benchmarks/inbox.py), so the row partial (templates/approvals/inbox.html#inbox-row) reads
+    plain attributes, one lookup each.
+    """
 
     order: Order
     countdown: Countdown
+    state: DeadlineState
+    own: bool  # requested by the viewer: four-eyes forbids deciding it
+    note: str  # why the viewer cannot decide this row ("" when they can)
+    key: str  # the order id as a URL path segment and an element id
+    path: str
+    approve_path: str
+    reject_path: str
+    short_id: str
+    customer: str
+    amount_text: str
+    items_count: int
+    requester: str
+    created_raw: str
     age_seconds: int | None
-    own: bool = False  # requested by the viewer: four-eyes forbids deciding it
-    note: str = ""  # why the viewer cannot decide this row ("" when they can)
-
-    @property
-    def key(self) -> str:
-        return quote(self.order.order_id, safe="")
-
-    @property
-    def path(self) -> str:
-        return f"{_inbox_path()}{self.key}/"
-
-    @property
-    def short_id(self) -> str:
-        return self.order.order_id[:8]
-
-    @property
-    def age_text(self) -> str:
-        return duration_label(self.age_seconds) if self.age_seconds is not None else "—"
-
-    @property
-    def deadline_text(self) -> str:
-        deadline = self.order.approval_deadline
-        return deadline.strftime("%Y-%m-%d %H:%M:%S UTC") if deadline else "not set"
-
-    @property
-    def deadline_iso(self) -> str:
-        deadline = self.order.approval_deadline
-        return deadline.isoformat() if deadline else ""
-
-    @property
-    def percent_left(self) -> int | None:
-        fraction = self.countdown.fraction_left
-        return None if fraction is None else max(0, min(100, round(fraction * 100)))
+    age_text: str
+    deadline_text: str
+    deadline_iso: str
+    live: bool  # the page's script re-labels this countdown every second
+    window_text: str  # the approval window in seconds for the script ("" when unknown)
+    percent_left: int | None
 
 
 @dataclass(frozen=True)
@@ -165,11 +146,11 @@ class InboxPage:
 
     @property
     def urgency(self) -> dict[str, int]:
-        counts = {"red": 0, "amber": 0, "expired": 0}
+        counts = {DeadlineState.RED: 0, DeadlineState.AMBER: 0, DeadlineState.EXPIRED: 0}
         for row in self.rows:
-            if row.countdown.state in counts:
-                counts[row.countdown.state] += 1
-        return counts
+            if row.state in counts:
+                counts[row.state] += 1
+        return {str(state): count for state, count in counts.items()}
 
 
 def _deadline_key(row: InboxRow):
@@ -181,38 +162,55 @@ def _amount_key(row: InboxRow):
     return (row.order.amount is None, row.order.amount if row.order.amount is not None else 0)
 
 
-SORT_CHOICES = {
-    "": "Oldest first",
-    "deadline": "Deadline, soonest first",
-    "amount": "Amount, highest first",
-    "amount_asc": "Amount, lowest first",
-}
+def _note(order: Order, countdown: Countdown, *, own: bool, can_decide: bool) -> str:
+    if not can_decide:
+        return "View only"
+    if own:
+        return "Your request · needs another approver"
+    if order.status != OrderStatus.PENDING:
+        return order.status
+    if not order.has_callback:
+        return "Preparing…"
+    if countdown.state == DeadlineState.EXPIRED:
+        return "Window over"
+    return ""
 
 
 def inbox_row(
     order: Order, *, identities: frozenset[str] = frozenset(), can_decide: bool = True, now: datetime | None = None
 ) -> InboxRow:
+    """The row of `order` for a viewer with these (case-folded) identities; also the order page's summary."""
     now = now or timezone.now()
     countdown = order_countdown(order, now=now)
-    own = order.requested_by.strip().lower() in identities
-    if not can_decide:
-        note = "View only"
-    elif own:
-        note = "Your request · needs another approver"
-    elif order.status != orders_table.PENDING:
-        note = order.status
-    elif not order.has_callback:
-        note = "Preparing…"
-    elif countdown.state == "expired":
-        note = "Window over"
-    else:
-        note = ""
+    own = requested_by_any(order.requested_by, identities)
+    key = quote(order.order_id, safe="")
+    order_path, approve_path, reject_path = (pattern.replace(_KEY, key) for pattern in _path_patterns())
+    deadline = order.approval_deadline
+    age = int((now - order.created_at).total_seconds()) if order.created_at else None
+    fraction = countdown.fraction_left
     return InboxRow(
         order=order,
         countdown=countdown,
-        age_seconds=int((now - order.created_at).total_seconds()) if order.created_at else None,
+        state=countdown.state,
         own=own,
-        note=note,
+        note=_note(order, countdown, own=own, can_decide=can_decide),
+        key=key,
+        path=order_path,
+        approve_path=approve_path,
+        reject_path=reject_path,
+        short_id=short_id(order.order_id),
+        customer=order.customer_name or "—",
+        amount_text=money_text(order.amount),
+        items_count=order.items_count,
+        requester=order.requested_by or "—",
+        created_raw=order.created_at_raw,
+        age_seconds=age,
+        age_text=duration_text(age) if age is not None else "—",
+        deadline_text=deadline.strftime("%Y-%m-%d %H:%M:%S UTC") if deadline else "not set",
+        deadline_iso=deadline.isoformat() if deadline else "",
+        live=deadline is not None and order.status == OrderStatus.PENDING,
+        window_text=str(countdown.window_seconds or ""),
+        percent_left=None if fraction is None else max(0, min(100, round(fraction * 100))),
     )
 
 
@@ -274,7 +272,7 @@ def orders_pending_count() -> int | None:
     if count is not None:
         return None if count < 0 else count
     try:
-        count = orders_table.orders_count(status=orders_table.PENDING)
+        count = orders_table.orders_count(status=OrderStatus.PENDING)
     except OrdersTableUnavailable as error:
         logger.warning("pending count unavailable: %s", error)
         count = -1  # remembered too, so that an unreachable table does not slow every page down
@@ -336,7 +334,7 @@ def decision_usernames() -> list[str]:
 
 def decision_durations(*, since: datetime | None = None, limit: int = 5000) -> list[float]:
     """Seconds from order creation to decision, for recent delivered approval decisions."""
-    query = Decision.objects.exclude(order_created_at=None).filter(outcome="succeeded")
+    query = Decision.objects.exclude(order_created_at=None).filter(outcome=Outcome.SUCCEEDED)
     if since:
         query = query.filter(created_at__gte=since)
     rows = query.order_by("-created_at").values_list("created_at", "order_created_at")[:limit]

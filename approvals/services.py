@@ -15,16 +15,20 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote
+from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 
 from approvals import orders_table
-from approvals.models import Decision
-from approvals.orders_table import ClaimLost, Order, OrderAlreadyDecided
-from approvals.selectors import duration_label, pending_count_forget, user_identities
+from approvals.four_eyes import user_identities, user_is_requester
+from approvals.models import Decision, DecisionKind, Outcome
+from approvals.order_records import WINDOW_OVER, Order, OrderStatus
+from approvals.orders_table import Claim, ClaimLost, OrderAlreadyDecided
+from approvals.selectors import pending_count_forget
+from core.audit import audit_actor, audit_error
+from core.formatting import duration_text
 from executions import services as executions
 from executions.services import TRANSIENT_ERRORS, CallbackClosed, DurableApiError
 
@@ -37,14 +41,19 @@ class FourEyesViolation(Exception):
 
 @dataclass(frozen=True)
 class DecisionResult:
-    outcome: str  # one of Decision.OUTCOMES
+    outcome: Outcome
     message: str
     order: Order
     decision: Decision
 
     @property
+    def delivered(self) -> bool:
+        """The decision reached the workflow (now or by an earlier attempt)."""
+        return self.outcome == Outcome.SUCCEEDED
+
+    @property
     def level(self) -> str:
-        return {Decision.SUCCEEDED: "success", Decision.ALREADY_DECIDED: "warning", Decision.CLOSED: "warning"}.get(
+        return {Outcome.SUCCEEDED: "success", Outcome.ALREADY_DECIDED: "warning", Outcome.CLOSED: "warning"}.get(
             self.outcome, "error"
         )
 
@@ -53,30 +62,18 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _scrub(text: str, secret: str) -> str:
-    if not secret:
-        return text
-    for form in {secret, quote(secret, safe=""), quote(secret)}:
-        text = text.replace(form, "<callback-id>")
-    return text
-
-
-def _is_requester(order: Order, user) -> bool:
-    requester = order.requested_by.strip().lower()
-    return bool(requester) and requester in {name.lower() for name in user_identities(user)}
-
-
-def _audit(*, order: Order, user, username: str, decision: str, comment: str, outcome: str, error: str = "",
+def _audit(*, order: Order, user, username: str, decision: str, comment: str, outcome: Outcome, error: str = "",
            request_id: str = "") -> Decision:
+    """Append one decision row. `username` is kept as given (a stale claim's user may no longer exist)."""
     return Decision.objects.create(
         order_id=order.order_id,
         execution_arn=order.execution_arn,
         decision=decision,
         comment=comment,
-        user=user,
+        user=audit_actor(user)["user"],
         username=username,
         outcome=outcome,
-        error=error[:4000],
+        error=audit_error(error),
         customer_name=order.customer_name[:256],
         amount=order.amount,
         requested_by=order.requested_by[:256],
@@ -92,13 +89,13 @@ def _local_time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def already_decided_message(order: Order) -> str:
+def _already_decided_message(order: Order) -> str:
     """What a losing approver is told, from the order as it is now."""
     who = order.claimed_by or order.decided_by
     when = order.claimed_at or order.decided_at
-    if order.status in {"expired", "closed"}:
+    if order.status in WINDOW_OVER:
         return "The approval window for this order is over: it can no longer be decided."
-    if order.status == orders_table.PENDING and not order.has_callback:
+    if order.status == OrderStatus.PENDING and not order.has_callback:
         return "This order is still being set up (its callback is not stored yet). Try again in a moment."
     if who:
         return f"Already decided by {who} at {_local_time(when)}."
@@ -108,10 +105,25 @@ def already_decided_message(order: Order) -> str:
 # --- the callback's state, read from the execution history (no writes, no heartbeats) ----------
 
 
-OPEN, SUCCEEDED, FAILED, TIMED_OUT, CLOSED, UNKNOWN = "open", "succeeded", "failed", "timed_out", "closed", "unknown"
+class CallbackState(StrEnum):
+    """How a callback stands, as far as the execution history proves it."""
+
+    OPEN = "open"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CLOSED = "closed"  # the execution is over: nobody can answer the callback any more
+    UNKNOWN = "unknown"  # not in the history
 
 
-def callback_state(*, execution_arn: str, callback_id: str) -> str:
+_CALLBACK_ENDS = {
+    "CallbackSucceeded": CallbackState.SUCCEEDED,
+    "CallbackFailed": CallbackState.FAILED,
+    "CallbackTimedOut": CallbackState.TIMED_OUT,
+}
+
+
+def callback_state(*, execution_arn: str, callback_id: str) -> CallbackState:
     """open | succeeded | failed | timed_out | closed (execution over) | unknown (not in the history).
 
     Reads GetDurableExecutionHistory: CallbackStarted carries the callback id; the operation's
@@ -124,15 +136,13 @@ def callback_state(*, execution_arn: str, callback_id: str) -> str:
             if kind == "CallbackStarted" and event.get("CallbackStartedDetails", {}).get("CallbackId") == callback_id:
                 operation_id = event.get("Id")
             elif operation_id and event.get("Id") == operation_id:
-                ended = {"CallbackSucceeded": SUCCEEDED, "CallbackFailed": FAILED, "CallbackTimedOut": TIMED_OUT}.get(
-                    kind, ended
-                )
+                ended = _CALLBACK_ENDS.get(kind, ended)
     if operation_id is None:
-        return UNKNOWN
+        return CallbackState.UNKNOWN
     if ended:
         return ended
     status = executions.execution_describe(execution_arn=execution_arn).status
-    return OPEN if status == "RUNNING" else CLOSED
+    return CallbackState.OPEN if status == "RUNNING" else CallbackState.CLOSED
 
 
 # --- deciding ------------------------------------------------------------------------------------
@@ -170,19 +180,19 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
 
     Raises orders_table.OrderNotFound, FourEyesViolation, OrdersTableUnavailable.
     """
-    decision = Decision.APPROVE if approve else Decision.REJECT
+    decision = DecisionKind.APPROVE if approve else DecisionKind.REJECT
     username = user.get_username()
     comment = (comment or "").strip()
     order = orders_table.order_get(order_id=order_id)
 
-    def audit(outcome: str, error: str = "", at_order: Order | None = None) -> Decision:
+    def audit(outcome: Outcome, error: str = "", at_order: Order | None = None) -> Decision:
         return _audit(
             order=at_order or order, user=user, username=username, decision=decision, comment=comment,
             outcome=outcome, error=error, request_id=request_id,
         )
 
-    if _is_requester(order, user):
-        audit(Decision.FORBIDDEN, "four-eyes: the requester cannot decide their own order")
+    if user_is_requester(order.requested_by, user):
+        audit(Outcome.FORBIDDEN, "four-eyes: the requester cannot decide their own order")
         raise FourEyesViolation(f"{order.requested_by} requested this order, so someone else must decide it.")
 
     token, claimed_at = uuid.uuid4().hex, _now_iso()
@@ -193,23 +203,23 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
         )
     except OrderAlreadyDecided as lost:
         current = lost.order or order
-        if _is_requester(current, user):  # requestedBy matched exactly inside DynamoDB's condition
-            audit(Decision.FORBIDDEN, "four-eyes: the requester cannot decide their own order", current)
+        if user_is_requester(current.requested_by, user):  # requestedBy matched exactly inside DynamoDB's condition
+            audit(Outcome.FORBIDDEN, "four-eyes: the requester cannot decide their own order", current)
             raise FourEyesViolation(f"{current.requested_by} requested this order, so someone else must decide it.")
-        message = already_decided_message(current)
-        closed = current.status in {"expired", "closed"}
-        record = audit(Decision.CLOSED if closed else Decision.ALREADY_DECIDED, message, current)
+        message = _already_decided_message(current)
+        closed = current.status in WINDOW_OVER
+        record = audit(Outcome.CLOSED if closed else Outcome.ALREADY_DECIDED, message, current)
         return DecisionResult(record.outcome, message, current, record)
 
     started = time.monotonic()
     result = {"approved": approve, "decidedBy": username, "comment": comment, "decidedAt": claimed_at}
-    final_status = "approved" if approve else "rejected"
+    final_status = OrderStatus.APPROVED if approve else OrderStatus.REJECTED
     try:
         _send_with_retries(callback_id=claim.callback_id, result=result, started=started)
     except CallbackClosed as error:
         return _closed(claim=claim, error=error, result=result, audit=audit)
     except (DurableApiError, Exception) as error:
-        detail = _scrub(f"{type(error).__name__}: {error}", claim.callback_id)
+        detail = audit_error(f"{type(error).__name__}: {error}", claim.callback_id)
         attempts = getattr(error, "attempts", 1)
         logger.warning("decision on order %s not sent after %s attempt(s): %s", order_id, attempts, detail)
         _release(claim, detail)
@@ -220,10 +230,10 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
             f"{attempts} attempt{'s' if attempts != 1 else ''}): {detail}. Nothing was decided; the order is "
             "back in the inbox, please try again."
         )
-        record = audit(Decision.FAILED, detail, claim.order)
+        record = audit(Outcome.FAILED, detail, claim.order)
         if not isinstance(error, DurableApiError):
             raise
-        return DecisionResult(Decision.FAILED, message, claim.order, record)
+        return DecisionResult(Outcome.FAILED, message, claim.order, record)
 
     _finish(claim, final_status, {"decidedBy": username, "decidedAt": claimed_at, "decisionComment": comment})
     pending_count_forget()
@@ -233,21 +243,21 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
         executions.execution_poll_soon(execution_arn=claim.order.execution_arn)
     except DatabaseError:
         logger.warning("could not mark execution of order %s for an early poll", order_id, exc_info=True)
-    record = audit(Decision.SUCCEEDED, "", claim.order)
+    record = audit(Outcome.SUCCEEDED, "", claim.order)
     verb = "Approved" if approve else "Rejected"
     logger.info("order %s %s by %s", order_id, final_status, username)
-    return DecisionResult(Decision.SUCCEEDED, f"{verb} order {order_id[:8]}; the workflow resumes.", claim.order,
+    return DecisionResult(Outcome.SUCCEEDED, f"{verb} order {order_id[:8]}; the workflow resumes.", claim.order,
                           record)
 
 
-def _release(claim, detail: str) -> None:
+def _release(claim: Claim, detail: str) -> None:
     try:
         orders_table.order_claim_release(order_id=claim.order.order_id, token=claim.token, error=detail)
     except ClaimLost:
         logger.info("claim on order %s already resolved", claim.order.order_id)
 
 
-def _finish(claim, status: str, attributes: dict | None = None) -> None:
+def _finish(claim: Claim, status: OrderStatus, attributes: dict | None = None) -> None:
     try:
         orders_table.order_claim_finish(
             order_id=claim.order.order_id, token=claim.token, status=status, attributes=attributes
@@ -257,42 +267,42 @@ def _finish(claim, status: str, attributes: dict | None = None) -> None:
         logger.info("order %s already finalised by the workflow", claim.order.order_id)
 
 
-def _closed(*, claim, error: CallbackClosed, result: dict, audit) -> DecisionResult:
+def _closed(*, claim: Claim, error: CallbackClosed, result: dict, audit) -> DecisionResult:
     """The callback was not open. Find out why (history), never leave the order in deciding."""
     order = claim.order
     try:
         state = callback_state(execution_arn=order.execution_arn, callback_id=claim.callback_id)
     except DurableApiError as history_error:
         logger.warning("could not read the history of %s: %s", order.execution_arn, history_error)
-        state = UNKNOWN
+        state = CallbackState.UNKNOWN
     past_deadline = order.approval_deadline is not None and order.approval_deadline <= datetime.now(UTC)
-    if state == SUCCEEDED and getattr(error, "attempts", 1) > 1:
+    if state == CallbackState.SUCCEEDED and getattr(error, "attempts", 1) > 1:
         # An earlier attempt timed out on our side but reached the service: our decision was delivered.
-        _finish(claim, "approved" if result["approved"] else "rejected",
+        _finish(claim, OrderStatus.APPROVED if result["approved"] else OrderStatus.REJECTED,
                 {"decidedBy": result["decidedBy"], "decidedAt": result["decidedAt"],
                  "decisionComment": result["comment"]})
         pending_count_forget()
-        record = audit(Decision.SUCCEEDED, "delivered by an earlier attempt", order)
-        return DecisionResult(Decision.SUCCEEDED, "Decision recorded; the workflow resumes.", order, record)
-    if state == OPEN and not past_deadline:
+        record = audit(Outcome.SUCCEEDED, "delivered by an earlier attempt", order)
+        return DecisionResult(Outcome.SUCCEEDED, "Decision recorded; the workflow resumes.", order, record)
+    if state == CallbackState.OPEN and not past_deadline:
         # The service said closed but the history still shows it open: do not guess, give the order back.
         detail = f"callback reported closed ({error.code}) but still open in the history; not decided"
         _release(claim, detail)
         pending_count_forget()
-        record = audit(Decision.FAILED, detail, order)
-        return DecisionResult(Decision.FAILED, "The workflow did not accept the decision; please try again.",
+        record = audit(Outcome.FAILED, detail, order)
+        return DecisionResult(Outcome.FAILED, "The workflow did not accept the decision; please try again.",
                               order, record)
-    if state == TIMED_OUT or past_deadline:
-        status = "expired"
+    if state == CallbackState.TIMED_OUT or past_deadline:
+        status = OrderStatus.EXPIRED
         when = f" (deadline {_local_time(order.approval_deadline)})" if order.approval_deadline else ""
         message = f"The approval window for this order is over{when}: it can no longer be decided."
     else:
-        status = "closed"
+        status = OrderStatus.CLOSED
         message = "This order's callback was already answered outside the dashboard: it can no longer be decided."
     _finish(claim, status)
     pending_count_forget()
-    record = audit(Decision.CLOSED, f"callback closed ({state}): {error.code or 'closed'}", order)
-    return DecisionResult(Decision.CLOSED, message, order, record)
+    record = audit(Outcome.CLOSED, f"callback closed ({state}): {error.code or 'closed'}", order)
+    return DecisionResult(Outcome.CLOSED, message, order, record)
 
 
 # --- claims left behind by a crash ------------------------------------------------------------------
@@ -323,31 +333,31 @@ def claims_release_stale(*, older_than_seconds: int, limit: int = 100) -> dict[s
             logger.warning("stale claim on order %s: history unavailable (%s)", order.order_id, error)
             counts["undetermined"] += 1
             continue
-        age = duration_label((now - order.claimed_at).total_seconds()) if order.claimed_at else "unknown time"
+        age = duration_text((now - order.claimed_at).total_seconds()) if order.claimed_at else "unknown time"
         user = users.objects.filter(**{users.USERNAME_FIELD: order.claimed_by}).first() if order.claimed_by else None
-        decision = order.claim_decision if order.claim_decision in {Decision.APPROVE, Decision.REJECT} else "approve"
+        decision = order.claim_decision if order.claim_decision in DecisionKind.values else DecisionKind.APPROVE
         common = {"order": order, "user": user, "username": order.claimed_by or "unknown", "decision": decision,
                   "comment": order.attributes.get("claimComment", "") or ""}
         try:
-            if state == OPEN:
+            if state == CallbackState.OPEN:
                 detail = f"claim abandoned for {age} with the callback still open: released back to the inbox"
                 orders_table.order_claim_release(order_id=order.order_id, token=stale.token, error=detail)
-                _audit(outcome=Decision.RELEASED, error=detail, **common)
+                _audit(outcome=Outcome.RELEASED, error=detail, **common)
                 counts["released"] += 1
-            elif state == SUCCEEDED:
-                final = "approved" if decision == Decision.APPROVE else "rejected"
+            elif state == CallbackState.SUCCEEDED:
+                final = OrderStatus.APPROVED if decision == DecisionKind.APPROVE else OrderStatus.REJECTED
                 orders_table.order_claim_finish(
                     order_id=order.order_id, token=stale.token, status=final,
                     attributes={"decidedBy": order.claimed_by, "decidedAt": order.attributes.get("claimedAt", ""),
                                 "decisionComment": common["comment"]},
                 )
-                _audit(outcome=Decision.RECOVERED, error=f"callback had been delivered; order finalised {final}",
+                _audit(outcome=Outcome.RECOVERED, error=f"callback had been delivered; order finalised {final}",
                        **common)
                 counts["recovered"] += 1
-            elif state in {TIMED_OUT, FAILED, CLOSED}:
-                final = "expired" if state == TIMED_OUT else "closed"
+            elif state in {CallbackState.TIMED_OUT, CallbackState.FAILED, CallbackState.CLOSED}:
+                final = OrderStatus.EXPIRED if state == CallbackState.TIMED_OUT else OrderStatus.CLOSED
                 orders_table.order_claim_finish(order_id=order.order_id, token=stale.token, status=final)
-                _audit(outcome=Decision.CLOSED, error=f"stale claim: callback {state}; order set {final}", **common)
+                _audit(outcome=Outcome.CLOSED, error=f"stale claim: callback {state}; order set {final}", **common)
                 counts["closed"] += 1
             else:
                 logger.warning("stale claim on order %s: callback not found in the history; left alone",

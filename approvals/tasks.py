@@ -6,15 +6,16 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.cache import cache
 
 from approvals import services
 from approvals.orders_table import OrdersTableUnavailable
+from core.locks import cache_lock
 from executions.services import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 
 LOCK_KEY = "approvals:release-stale-claims:lock"
+LOCK_SECONDS = 120  # longer than the task's hard time limit
 
 
 @shared_task(
@@ -30,13 +31,11 @@ LOCK_KEY = "approvals:release-stale-claims:lock"
 )
 def release_stale_claims() -> dict:
     """Idempotent: every write is conditional on the claim token, and one run at a time holds the lock."""
-    if not cache.add(LOCK_KEY, "1", timeout=120):
-        logger.info("release_stale_claims already running elsewhere; skipped")
-        return {"skipped_locked": 1}
-    try:
+    with cache_lock(LOCK_KEY, ttl=LOCK_SECONDS) as held:
+        if not held:
+            logger.info("release_stale_claims already running elsewhere; skipped")
+            return {"skipped_locked": 1}
         counts = services.claims_release_stale(older_than_seconds=settings.APPROVALS_CLAIM_STALE_SECONDS)
-    finally:
-        cache.delete(LOCK_KEY)
     if any(counts[key] for key in ("released", "recovered", "closed", "undetermined")):
         logger.info("stale decision claims: %s", counts)
     return counts

@@ -11,18 +11,18 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from approvals import orders_table, selectors, services
 from approvals.forms import ApproveForm, DecisionFilterForm, InboxFilterForm, RejectForm
-from approvals.models import Decision
+from approvals.four_eyes import user_identities_folded
 from approvals.orders_table import OrderNotFound, OrdersTableUnavailable
+from core.pagination import InvalidCursor
+from core.redirects import safe_next
 from core.roles import ADMINS, ALL_ROLES, APPROVERS, role_required, user_can_decide
 
 logger = logging.getLogger(__name__)
@@ -40,11 +40,6 @@ def _unavailable(request, error: OrdersTableUnavailable, *, partial: str | None 
 
 def _inbox_refresh_context(request) -> dict:
     return {"refresh_seconds": settings.APPROVALS_REFRESH_SECONDS, "refresh_url": request.get_full_path()}
-
-
-def _csrf_input(request) -> str:
-    """The CSRF hidden input, rendered once per page instead of twice per inbox row."""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 
 def _inbox_return_path(request) -> str:
@@ -65,11 +60,11 @@ def inbox(request):
             cursor=filters["cursor"],
             query=filters["q"],
             sort=filters["sort"],
-            identities=selectors.user_identities_folded(request.user),
+            identities=user_identities_folded(request.user),
             can_decide=user_can_decide(request.user),
         )
-    except selectors.InvalidCursor:
-        return render(request, "approvals/bad_cursor.html", {"inbox_url": reverse("approvals:inbox")}, status=400)
+    except InvalidCursor:
+        return render(request, "approvals/bad_cursor.html", status=400)
     except OrdersTableUnavailable as error:
         return _unavailable(request, error, partial="approvals/inbox.html#table")
     context = {
@@ -79,9 +74,8 @@ def inbox(request):
         "can_decide": user_can_decide(request.user),
         "first_page": not filters["cursor"],
         "page_size": settings.APPROVALS_PAGE_SIZE,
-        "csrf_input": _csrf_input(request),
         # without JavaScript, a decision redirects back to this very page (filters and cursor kept)
-        "next_input": format_html('<input type="hidden" name="next" value="{}">', _inbox_return_path(request)),
+        "next_path": _inbox_return_path(request),
         **_inbox_refresh_context(request),
     }
     if request.htmx and request.htmx.target == "inbox-table":
@@ -117,7 +111,7 @@ def _detail_context(request, order, **extra) -> dict:
     return {
         "order": order,
         "row": selectors.inbox_row(
-            order, identities=selectors.user_identities_folded(request.user), can_decide=user_can_decide(request.user)
+            order, identities=user_identities_folded(request.user), can_decide=user_can_decide(request.user)
         ),
         "execution_pk": selectors.order_execution_pk(execution_arn=order.execution_arn),
         "attempts": selectors.decisions_list(user=request.user).filter(order_id=order.order_id)[:50],
@@ -141,26 +135,18 @@ def order_detail(request, order_id: str):
 # --- decisions -------------------------------------------------------------------------------------
 
 
-def _safe_next(request) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse("approvals:inbox")
-
-
 def _decide(request, order_id: str, *, approve: bool):
     form = (ApproveForm if approve else RejectForm)(request.POST)
     try:
         if not form.is_valid():
             order = _order_or_404(order_id)
             if request.htmx:
-                row = selectors.inbox_row(order, identities=selectors.user_identities_folded(request.user))
+                row = selectors.inbox_row(order, identities=user_identities_folded(request.user))
                 return render(
                     request,
-                    "approvals/inbox.html#row",
-                    {"row": row, "can_decide": True, "reject_form": form, "reject_open": not approve,
-                     "csrf_input": _csrf_input(request),
-                     "next_input": format_html('<input type="hidden" name="next" value="{}">', _safe_next(request))},
+                    "approvals/inbox.html#inbox-row",
+                    {"row": row, "reject_form": form, "reject_open": not approve,
+                     "next_path": safe_next(request, reverse("approvals:inbox"))},
                 )
             key = "approve_form" if approve else "reject_form"
             context = _detail_context(request, order, **{key: form, "reject_open": not approve})
@@ -177,18 +163,17 @@ def _decide(request, order_id: str, *, approve: bool):
             raise PermissionDenied(f"Four-eyes rule: {error}")
     except OrdersTableUnavailable as error:
         if request.htmx:
-            return render(request, "approvals/unavailable_row.html", {"error": error, "order_id": order_id})
+            return render(request, "approvals/inbox.html#unavailable-row", {"error": error, "order_id": order_id})
         return _unavailable(request, error)
     if request.htmx:
         response = render(
             request,
-            "approvals/outcome_row.html",
+            "approvals/inbox.html#outcome-row",
             {"result": result, "approve": approve, "count": selectors.orders_pending_count()},
         )
-        response["HX-Trigger"] = DECIDED_EVENT
-        return response
+        return trigger_client_event(response, DECIDED_EVENT)
     messages.add_message(request, getattr(messages, result.level.upper()), result.message)
-    return redirect(_safe_next(request))
+    return redirect(safe_next(request, reverse("approvals:inbox")))
 
 
 @require_POST
@@ -264,7 +249,6 @@ def decisions(request):
         "sees_all": sees_all,
         "usernames": selectors.decision_usernames() if sees_all else [],
         "query": query.urlencode(),
-        "outcomes": Decision.OUTCOMES,
     }
     return render(request, "approvals/decisions.html", context)
 

@@ -91,7 +91,8 @@ def _child(orders: int, pending: int, repeat: int) -> dict:
     from django.core.management import call_command
     from django.test import Client
 
-    from approvals.orders_table import STATUS_INDEX, orders_table_create
+    from approvals.orders_schema import orders_table_create
+    from approvals.orders_table import STATUS_INDEX
     from core.aws import aws_client
     from core.roles import APPROVERS
 

@@ -1,15 +1,17 @@
 // Live approval countdowns: every second, re-colour and re-label each `.deadline[data-deadline]`
 // (the server renders the same states; the inbox table is also re-fetched every few seconds).
 (function () {
+  // The whole seconds left, rounded up, written as core.formatting.duration_text writes them (the server's
+  // label for the same moment): "42 s", "3 m 12 s", "3 m", "2 h 59 m", "2 h", "2 d 4 h", "2 d".
   function label(seconds) {
-    seconds = Math.max(0, Math.floor(seconds));
-    var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600);
-    var m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
-    function two(n) { return (n < 10 ? "0" : "") + n; }
-    if (d) return d + "d " + h + "h";
-    if (h) return h + "h " + two(m) + "m";
-    if (m) return m + "m " + two(s) + "s";
-    return s + "s";
+    var s = Math.max(0, Math.ceil(seconds));
+    if (s < 60) return s + " s";
+    var m = Math.floor(s / 60); s = s % 60;
+    if (m < 60) return s ? m + " m " + s + " s" : m + " m";
+    var h = Math.floor(m / 60); m = m % 60;
+    if (h < 24) return m ? h + " h " + m + " m" : h + " h";
+    var d = Math.floor(h / 24); h = h % 24;
+    return h ? d + " d " + h + " h" : d + " d";
   }
   function state(left, windowSeconds) {
     if (left <= 0) return "expired";

@@ -63,7 +63,7 @@ def order_item(*, created: datetime, timeout: int = 3600, **fields) -> dict:
 @pytest.fixture
 def private_table(aws, settings, dynamodb_client):
     """A table of this test's own (so counts and pages are exact), made with the app's own create function."""
-    from approvals.orders_table import orders_table_create
+    from approvals.orders_schema import orders_table_create
 
     settings.ORDERS_TABLE = "Orders-" + uuid.uuid4().hex[:10]
     aws_clients_reset()

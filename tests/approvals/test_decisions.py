@@ -93,7 +93,7 @@ def test_htmx_decision_replaces_row_and_updates_badge(approver_client, pending_o
     assert body.startswith("<tr") and f'id="order-{order["orderId"]}"' in body
     assert "Approved" in body
     assert 'id="pending-badge"' in body and 'hx-swap-oob="true"' in body
-    assert response["HX-Trigger"] == "approvals:decided"
+    assert json.loads(response["HX-Trigger"]) == {"approvals:decided": {}}
     execution_wait(lambda_client, order["executionArn"])
 
 

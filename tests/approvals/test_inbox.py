@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from approvals import orders_table
-from approvals.orders_table import Order
+from approvals.order_records import Order
 from approvals.selectors import cursor_decode, cursor_encode, order_countdown
 from core.aws import aws_clients_reset
 from tests.approvals.conftest import order_item

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from approvals.orders_table import OrdersTableUnavailable, orders_table_create
+from approvals.orders_schema import orders_table_create
+from approvals.orders_table import OrdersTableUnavailable
 from core.roles import ADMINS, APPROVERS, OPERATORS
 from devstack.paths import var_dir
 
