@@ -28,6 +28,7 @@ class HistoryRewritten(Exception):
 @dataclass
 class HistorySyncResult:
     events_added: int = 0
+    pages: int = 0  # history pages read (the distributed-sync test's worker probe records it)
     fetched: bool = False
 
 
@@ -65,6 +66,7 @@ def _history_sync_locked(execution: Execution) -> HistorySyncResult:
             for page in durable_api.execution_history_pages(
                 execution_arn=execution.arn, marker=marker, page_size=settings.SYNC_HISTORY_PAGE_SIZE
             ):
+                result.pages += 1
                 result.fetched = True
                 result.events_added += events_store(execution=execution, page=page)
                 reached_end = page.next_marker is None
