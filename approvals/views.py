@@ -76,6 +76,8 @@ def inbox(request):
         "page_size": settings.APPROVALS_PAGE_SIZE,
         # without JavaScript, a decision redirects back to this very page (filters and cursor kept)
         "next_path": _inbox_return_path(request),
+        "reject_form": None,  # a fresh page shows no form errors (the htmx answer to an invalid reject does)
+        "reject_open": False,
         **_inbox_refresh_context(request),
     }
     if request.htmx and request.htmx.target == "inbox-table":
