@@ -5,6 +5,9 @@ deciding and records who decided what (the claim). Only the request that wins th
 sends the callback; everyone else is told who decided and when. The callback id is a
 bearer token for the suspended execution: it never leaves this module, the logs, or the
 audit (error texts are scrubbed because botocore puts the callback URL in some messages).
+
+Deciding and resolving abandoned claims stay in one module (a little over 300 lines): they are the two halves of
+the same claim protocol and write the same audit rows.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 
 from approvals import orders_table
+from approvals.callbacks import CallbackState, callback_state
 from approvals.four_eyes import user_identities, user_is_requester
 from approvals.models import Decision, DecisionKind, Outcome
 from approvals.order_records import WINDOW_OVER, Order, OrderStatus
@@ -100,49 +103,6 @@ def _already_decided_message(order: Order) -> str:
     if who:
         return f"Already decided by {who} at {_local_time(when)}."
     return f"This order is no longer pending (status: {order.status or 'unknown'})."
-
-
-# --- the callback's state, read from the execution history (no writes, no heartbeats) ----------
-
-
-class CallbackState(StrEnum):
-    """How a callback stands, as far as the execution history proves it."""
-
-    OPEN = "open"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-    CLOSED = "closed"  # the execution is over: nobody can answer the callback any more
-    UNKNOWN = "unknown"  # not in the history
-
-
-_CALLBACK_ENDS = {
-    "CallbackSucceeded": CallbackState.SUCCEEDED,
-    "CallbackFailed": CallbackState.FAILED,
-    "CallbackTimedOut": CallbackState.TIMED_OUT,
-}
-
-
-def callback_state(*, execution_arn: str, callback_id: str) -> CallbackState:
-    """open | succeeded | failed | timed_out | closed (execution over) | unknown (not in the history).
-
-    Reads GetDurableExecutionHistory: CallbackStarted carries the callback id; the operation's
-    later Callback* event tells how it ended. Raises DurableApiError when the API cannot answer.
-    """
-    operation_id, ended = None, None
-    for page in executions.execution_history_pages(execution_arn=execution_arn):
-        for event in page.events:
-            kind = event.get("EventType", "")
-            if kind == "CallbackStarted" and event.get("CallbackStartedDetails", {}).get("CallbackId") == callback_id:
-                operation_id = event.get("Id")
-            elif operation_id and event.get("Id") == operation_id:
-                ended = _CALLBACK_ENDS.get(kind, ended)
-    if operation_id is None:
-        return CallbackState.UNKNOWN
-    if ended:
-        return ended
-    status = executions.execution_describe(execution_arn=execution_arn).status
-    return CallbackState.OPEN if status == "RUNNING" else CallbackState.CLOSED
 
 
 # --- deciding ------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from approvals import orders_table
+from approvals.countdown import order_countdown
 from approvals.order_records import Order
-from approvals.selectors import cursor_decode, cursor_encode, order_countdown
+from approvals.selectors import cursor_decode, cursor_encode
 from core.aws import aws_clients_reset
 from tests.approvals.conftest import order_item
 
