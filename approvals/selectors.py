@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -13,6 +14,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from approvals import orders_table
 from approvals.countdown import Countdown, DeadlineState, order_countdown
@@ -50,6 +52,16 @@ def cursor_decode(token: str) -> dict:
 # --- the inbox --------------------------------------------------------------------------------
 
 _KEY = "__key__"
+_NEEDS_ESCAPING = re.compile(r"[&<>\"']")
+
+
+def _text(value: str) -> str:
+    """`value`, marked as needing no HTML escaping when it holds no character that escaping would change.
+
+    Only a check, never a promise: text with any of & < > " ' stays a plain string and the template escapes it.
+    It spares the inbox template the escaping of ids, paths, numbers and dates (a tenth of its render time).
+    """
+    return value if _NEEDS_ESCAPING.search(value) else SafeString(value)
 
 
 @lru_cache(maxsize=1)
@@ -156,24 +168,24 @@ def inbox_row(
         countdown=countdown,
         state=countdown.state,
         own=own,
-        note=_note(order, countdown, own=own, can_decide=can_decide),
-        key=key,
-        path=order_path,
-        approve_path=approve_path,
-        reject_path=reject_path,
-        short_id=short_id(order.order_id),
-        customer=order.customer_name or "—",
-        amount_text=money_text(order.amount),
-        items_text=str(order.items_count),
-        requester=order.requested_by or "—",
-        created_raw=order.created_at_raw,
+        note=_text(_note(order, countdown, own=own, can_decide=can_decide)),
+        key=_text(key),
+        path=_text(order_path),
+        approve_path=_text(approve_path),
+        reject_path=_text(reject_path),
+        short_id=_text(short_id(order.order_id)),
+        customer=_text(order.customer_name or "—"),
+        amount_text=_text(money_text(order.amount)),
+        items_text=_text(str(order.items_count)),
+        requester=_text(order.requested_by or "—"),
+        created_raw=_text(order.created_at_raw),
         age_seconds=age,
-        age_text=duration_text(age) if age is not None else "—",
-        deadline_text=deadline.strftime("%Y-%m-%d %H:%M:%S UTC") if deadline else "not set",
-        deadline_iso=deadline.isoformat() if deadline else "",
+        age_text=_text(duration_text(age) if age is not None else "—"),
+        deadline_text=_text(deadline.strftime("%Y-%m-%d %H:%M:%S UTC") if deadline else "not set"),
+        deadline_iso=_text(deadline.isoformat() if deadline else ""),
         live=deadline is not None and order.status == OrderStatus.PENDING,
-        window_text=str(countdown.window_seconds or ""),
-        percent_text="" if fraction is None else str(max(0, min(100, round(fraction * 100)))),
+        window_text=_text(str(countdown.window_seconds or "")),
+        percent_text=_text("" if fraction is None else str(max(0, min(100, round(fraction * 100))))),
     )
 
 
