@@ -17,7 +17,8 @@ import time
 import redis
 from django.conf import settings
 
-from executions import durable_api, sync
+from executions import durable_api
+from executions.sync import history as sync
 
 _redis = redis.Redis.from_url(settings.REDIS_URL)
 
