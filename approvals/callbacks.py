@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from executions import services as executions
+from executions.services import ExecutionStatus
 
 
 class CallbackState(StrEnum):
@@ -47,4 +48,6 @@ def callback_state(*, execution_arn: str, callback_id: str) -> CallbackState:
     if ended:
         return ended
     status = executions.execution_describe(execution_arn=execution_arn).status
-    return CallbackState.OPEN if status == "RUNNING" else CallbackState.CLOSED
+    # Pending callbacks of a paused execution still complete (AWS: pause stops invocations only).
+    open_statuses = {ExecutionStatus.RUNNING, ExecutionStatus.PAUSING, ExecutionStatus.PAUSED}
+    return CallbackState.OPEN if status in open_statuses else CallbackState.CLOSED

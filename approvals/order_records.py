@@ -132,8 +132,21 @@ def order_from_item(item: dict) -> Order:
 
 # What a list row needs; the rest (items' contents, notifications, ...) is only read on the detail page.
 SUMMARY_ATTRIBUTES = (
-    "orderId", "status", "customerName", "amount", "requestedBy", "createdAt", "executionArn", "approvalDeadline",
-    "approvalTimeoutSeconds", "claimedBy", "claimedAt", "claimDecision", "decidedBy", "decidedAt", "decisionComment",
+    "orderId",
+    "status",
+    "customerName",
+    "amount",
+    "requestedBy",
+    "createdAt",
+    "executionArn",
+    "approvalDeadline",
+    "approvalTimeoutSeconds",
+    "claimedBy",
+    "claimedAt",
+    "claimDecision",
+    "decidedBy",
+    "decidedAt",
+    "decisionComment",
 )
 
 

@@ -65,8 +65,17 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _audit(*, order: Order, user, username: str, decision: str, comment: str, outcome: Outcome, error: str = "",
-           request_id: str = "") -> Decision:
+def _audit(
+    *,
+    order: Order,
+    user,
+    username: str,
+    decision: str,
+    comment: str,
+    outcome: Outcome,
+    error: str = "",
+    request_id: str = "",
+) -> Decision:
     """Append one decision row. `username` is kept as given (a stale claim's user may no longer exist)."""
     return Decision.objects.create(
         order_id=order.order_id,
@@ -147,8 +156,14 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
 
     def audit(outcome: Outcome, error: str = "", at_order: Order | None = None) -> Decision:
         return _audit(
-            order=at_order or order, user=user, username=username, decision=decision, comment=comment,
-            outcome=outcome, error=error, request_id=request_id,
+            order=at_order or order,
+            user=user,
+            username=username,
+            decision=decision,
+            comment=comment,
+            outcome=outcome,
+            error=error,
+            request_id=request_id,
         )
 
     if user_is_requester(order.requested_by, user):
@@ -158,8 +173,13 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
     token, claimed_at = uuid.uuid4().hex, _now_iso()
     try:
         claim = orders_table.order_claim(
-            order_id=order_id, token=token, claimed_by=username, decision=decision, comment=comment,
-            claimed_at=claimed_at, not_by=user_identities(user),
+            order_id=order_id,
+            token=token,
+            claimed_by=username,
+            decision=decision,
+            comment=comment,
+            claimed_at=claimed_at,
+            not_by=user_identities(user),
         )
     except OrderAlreadyDecided as lost:
         current = lost.order or order
@@ -206,8 +226,7 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
     record = audit(Outcome.SUCCEEDED, "", claim.order)
     verb = "Approved" if approve else "Rejected"
     logger.info("order %s %s by %s", order_id, final_status, username)
-    return DecisionResult(Outcome.SUCCEEDED, f"{verb} order {order_id[:8]}; the workflow resumes.", claim.order,
-                          record)
+    return DecisionResult(Outcome.SUCCEEDED, f"{verb} order {order_id[:8]}; the workflow resumes.", claim.order, record)
 
 
 def _release(claim: Claim, detail: str) -> None:
@@ -238,9 +257,11 @@ def _closed(*, claim: Claim, error: CallbackClosed, result: dict, audit) -> Deci
     past_deadline = order.approval_deadline is not None and order.approval_deadline <= datetime.now(UTC)
     if state == CallbackState.SUCCEEDED and getattr(error, "attempts", 1) > 1:
         # An earlier attempt timed out on our side but reached the service: our decision was delivered.
-        _finish(claim, OrderStatus.APPROVED if result["approved"] else OrderStatus.REJECTED,
-                {"decidedBy": result["decidedBy"], "decidedAt": result["decidedAt"],
-                 "decisionComment": result["comment"]})
+        _finish(
+            claim,
+            OrderStatus.APPROVED if result["approved"] else OrderStatus.REJECTED,
+            {"decidedBy": result["decidedBy"], "decidedAt": result["decidedAt"], "decisionComment": result["comment"]},
+        )
         pending_count_forget()
         record = audit(Outcome.SUCCEEDED, "delivered by an earlier attempt", order)
         return DecisionResult(Outcome.SUCCEEDED, "Decision recorded; the workflow resumes.", order, record)
@@ -250,8 +271,9 @@ def _closed(*, claim: Claim, error: CallbackClosed, result: dict, audit) -> Deci
         _release(claim, detail)
         pending_count_forget()
         record = audit(Outcome.FAILED, detail, order)
-        return DecisionResult(Outcome.FAILED, "The workflow did not accept the decision; please try again.",
-                              order, record)
+        return DecisionResult(
+            Outcome.FAILED, "The workflow did not accept the decision; please try again.", order, record
+        )
     if state == CallbackState.TIMED_OUT or past_deadline:
         status = OrderStatus.EXPIRED
         when = f" (deadline {_local_time(order.approval_deadline)})" if order.approval_deadline else ""
@@ -296,8 +318,13 @@ def claims_release_stale(*, older_than_seconds: int, limit: int = 100) -> dict[s
         age = duration_text((now - order.claimed_at).total_seconds()) if order.claimed_at else "unknown time"
         user = users.objects.filter(**{users.USERNAME_FIELD: order.claimed_by}).first() if order.claimed_by else None
         decision = order.claim_decision if order.claim_decision in DecisionKind.values else DecisionKind.APPROVE
-        common = {"order": order, "user": user, "username": order.claimed_by or "unknown", "decision": decision,
-                  "comment": order.attributes.get("claimComment", "") or ""}
+        common = {
+            "order": order,
+            "user": user,
+            "username": order.claimed_by or "unknown",
+            "decision": decision,
+            "comment": order.attributes.get("claimComment", "") or "",
+        }
         try:
             if state == CallbackState.OPEN:
                 detail = f"claim abandoned for {age} with the callback still open: released back to the inbox"
@@ -307,12 +334,18 @@ def claims_release_stale(*, older_than_seconds: int, limit: int = 100) -> dict[s
             elif state == CallbackState.SUCCEEDED:
                 final = OrderStatus.APPROVED if decision == DecisionKind.APPROVE else OrderStatus.REJECTED
                 orders_table.order_claim_finish(
-                    order_id=order.order_id, token=stale.token, status=final,
-                    attributes={"decidedBy": order.claimed_by, "decidedAt": order.attributes.get("claimedAt", ""),
-                                "decisionComment": common["comment"]},
+                    order_id=order.order_id,
+                    token=stale.token,
+                    status=final,
+                    attributes={
+                        "decidedBy": order.claimed_by,
+                        "decidedAt": order.attributes.get("claimedAt", ""),
+                        "decisionComment": common["comment"],
+                    },
                 )
-                _audit(outcome=Outcome.RECOVERED, error=f"callback had been delivered; order finalised {final}",
-                       **common)
+                _audit(
+                    outcome=Outcome.RECOVERED, error=f"callback had been delivered; order finalised {final}", **common
+                )
                 counts["recovered"] += 1
             elif state in {CallbackState.TIMED_OUT, CallbackState.FAILED, CallbackState.CLOSED}:
                 final = OrderStatus.EXPIRED if state == CallbackState.TIMED_OUT else OrderStatus.CLOSED
@@ -320,8 +353,7 @@ def claims_release_stale(*, older_than_seconds: int, limit: int = 100) -> dict[s
                 _audit(outcome=Outcome.CLOSED, error=f"stale claim: callback {state}; order set {final}", **common)
                 counts["closed"] += 1
             else:
-                logger.warning("stale claim on order %s: callback not found in the history; left alone",
-                               order.order_id)
+                logger.warning("stale claim on order %s: callback not found in the history; left alone", order.order_id)
                 counts["undetermined"] += 1
         except ClaimLost:
             counts["skipped"] += 1

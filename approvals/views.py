@@ -147,8 +147,12 @@ def _decide(request, order_id: str, *, approve: bool):
                 return render(
                     request,
                     "approvals/inbox.html#inbox-row",
-                    {"row": row, "reject_form": form, "reject_open": not approve,
-                     "next_path": safe_next(request, reverse("approvals:inbox"))},
+                    {
+                        "row": row,
+                        "reject_form": form,
+                        "reject_open": not approve,
+                        "next_path": safe_next(request, reverse("approvals:inbox")),
+                    },
                 )
             key = "approve_form" if approve else "reject_form"
             context = _detail_context(request, order, **{key: form, "reject_open": not approve})
@@ -156,7 +160,10 @@ def _decide(request, order_id: str, *, approve: bool):
         comment = form.cleaned_data.get("comment" if approve else "reason", "")
         try:
             result = services.order_decide(
-                order_id=order_id, user=request.user, approve=approve, comment=comment,
+                order_id=order_id,
+                user=request.user,
+                approve=approve,
+                comment=comment,
                 request_id=getattr(request, "id", ""),
             )
         except OrderNotFound:
@@ -205,10 +212,19 @@ def _csv_cell(value) -> str:
 
 
 CSV_COLUMNS = [
-    ("created_at", "time"), ("username", "user"), ("decision", "decision"), ("outcome", "outcome"),
-    ("order_id", "order_id"), ("customer_name", "customer"), ("amount", "amount"), ("requested_by", "requested_by"),
-    ("order_created_at", "order_created_at"), ("comment", "comment_or_reason"), ("error", "error"),
-    ("execution_arn", "execution_arn"), ("request_id", "request_id"),
+    ("created_at", "time"),
+    ("username", "user"),
+    ("decision", "decision"),
+    ("outcome", "outcome"),
+    ("order_id", "order_id"),
+    ("customer_name", "customer"),
+    ("amount", "amount"),
+    ("requested_by", "requested_by"),
+    ("order_created_at", "order_created_at"),
+    ("comment", "comment_or_reason"),
+    ("error", "error"),
+    ("execution_arn", "execution_arn"),
+    ("request_id", "request_id"),
 ]
 
 
@@ -253,5 +269,3 @@ def decisions(request):
         "query": query.urlencode(),
     }
     return render(request, "approvals/decisions.html", context)
-
-

@@ -1,8 +1,8 @@
 """`make bench`: run every benchmark module in this folder (each has a `main()`), or the ones named.
 
-    python -m benchmarks                    # all
-    python -m benchmarks inbox              # just benchmarks/inbox.py
-    python -m benchmarks sync --part sim    # options after the names go to each benchmark
+python -m benchmarks                    # all
+python -m benchmarks inbox              # just benchmarks/inbox.py
+python -m benchmarks sync --part sim    # options after the names go to each benchmark
 """
 
 import importlib

@@ -56,12 +56,20 @@ def _child(executions: int) -> dict:
     for i in range(executions):
         status = statuses[i % len(statuses)]
         started = now - timedelta(seconds=i * 7)
-        batch.append(Execution(
-            arn=f"arn:bench:{i}", name=f"exec-{i:06d}", function=function, function_name=function.name,
-            status=status, started_at=started, ended_at=None if status == "RUNNING" else started + timedelta(seconds=5),
-            duration_ms=None if status == "RUNNING" else 5000 + i % 977,
-            needs_attention=i % 97 == 0, has_failures=status == "FAILED",
-        ))
+        batch.append(
+            Execution(
+                arn=f"arn:bench:{i}",
+                name=f"exec-{i:06d}",
+                function=function,
+                function_name=function.name,
+                status=status,
+                started_at=started,
+                ended_at=None if status == "RUNNING" else started + timedelta(seconds=5),
+                duration_ms=None if status == "RUNNING" else 5000 + i % 977,
+                needs_attention=i % 97 == 0,
+                has_failures=status == "FAILED",
+            )
+        )
         if len(batch) == 5000:
             Execution.objects.bulk_create(batch)
             batch = []
@@ -91,7 +99,7 @@ def _child(executions: int) -> dict:
                 assert len(page.rows) == page_size or not page.next_cursor
 
             def offset(depth=depth, query=query):
-                rows = list(query.select_related("function")[depth:depth + page_size])
+                rows = list(query.select_related("function")[depth : depth + page_size])
                 assert rows
 
             status_q = "&status=FAILED" if label != "all" else ""
@@ -101,11 +109,17 @@ def _child(executions: int) -> dict:
                 assert client.get(url).status_code == 200
 
             k, o, r = _measure(keyset), _measure(offset), _measure(page_render, repeat=3)
-            results["depths"].append({
-                "filter": label, "rows_matching": total, "depth": depth,
-                "keyset_ms": round(k * 1000, 2), "offset_ms": round(o * 1000, 2),
-                "offset_over_keyset": round(o / k, 1) if k else None, "page_render_ms": round(r * 1000, 1),
-            })
+            results["depths"].append(
+                {
+                    "filter": label,
+                    "rows_matching": total,
+                    "depth": depth,
+                    "keyset_ms": round(k * 1000, 2),
+                    "offset_ms": round(o * 1000, 2),
+                    "offset_over_keyset": round(o / k, 1) if k else None,
+                    "page_render_ms": round(r * 1000, 1),
+                }
+            )
     for path in ("/", "/executions/attention/", "/executions/failures/?since=all", "/executions/timeouts/"):
         results.setdefault("pages", {})[path] = round(_measure(lambda path=path: client.get(path), repeat=3) * 1000, 1)
     return results
@@ -120,19 +134,31 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(_child(args.executions)))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "VAR_DIR": tmp,
-               "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
+            "VAR_DIR": tmp,
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        }
         output = subprocess.run(
             [sys.executable, "-m", "benchmarks.execution_list", "--child", "--executions", str(args.executions)],
-            cwd=PROJECT, env=env, check=True, capture_output=True, text=True,
+            cwd=PROJECT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     result = json.loads(output.strip().splitlines()[-1])
     print(f"{result['executions']:,} executions, pages of {result['page_size']}")
-    print(f"{'filter':<14} {'matching':>9} {'depth':>7} {'keyset ms':>10} {'offset ms':>10} {'offset/keyset':>14} "
-          f"{'page ms':>8}")
+    print(
+        f"{'filter':<14} {'matching':>9} {'depth':>7} {'keyset ms':>10} {'offset ms':>10} {'offset/keyset':>14} "
+        f"{'page ms':>8}"
+    )
     for row in result["depths"]:
-        print(f"{row['filter']:<14} {row['rows_matching']:>9,} {row['depth']:>7,} {row['keyset_ms']:>10} "
-              f"{row['offset_ms']:>10} {row['offset_over_keyset']:>13}x {row['page_render_ms']:>8}")
+        print(
+            f"{row['filter']:<14} {row['rows_matching']:>9,} {row['depth']:>7,} {row['keyset_ms']:>10} "
+            f"{row['offset_ms']:>10} {row['offset_over_keyset']:>13}x {row['page_render_ms']:>8}"
+        )
     for path, ms in result.get("pages", {}).items():
         print(f"page {path:<34} {ms:>8} ms")
 

@@ -53,8 +53,14 @@ def _item(index: int, status: str, now: datetime) -> dict:
     created = now - timedelta(seconds=20_000 - index % 20_000)
     order_id = str(uuid.UUID(int=index + 1))
     lines = [
-        {"M": {"sku": {"S": f"SKU-{index % 97}-{n}"}, "description": {"S": "Office supplies, assorted"},
-               "quantity": {"N": str(1 + n)}, "unitPrice": {"N": "19.90"}}}
+        {
+            "M": {
+                "sku": {"S": f"SKU-{index % 97}-{n}"},
+                "description": {"S": "Office supplies, assorted"},
+                "quantity": {"N": str(1 + n)},
+                "unitPrice": {"N": "19.90"},
+            }
+        }
         for n in range(3)
     ]
     item = {
@@ -108,9 +114,14 @@ def _child(orders: int, pending: int, repeat: int) -> dict:
 
     def raw_query():
         return dynamodb.query(
-            TableName=TABLE, IndexName=STATUS_INDEX, KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "pending_approval"}},
-            ScanIndexForward=True, Limit=page_size, ReturnConsumedCapacity="TOTAL",
+            TableName=TABLE,
+            IndexName=STATUS_INDEX,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "pending_approval"}},
+            ScanIndexForward=True,
+            Limit=page_size,
+            ReturnConsumedCapacity="TOTAL",
         )
 
     consumed: list[float] = []  # every DynamoDB call a page view makes, as the client saw it
@@ -147,21 +158,25 @@ def _child(orders: int, pending: int, repeat: int) -> dict:
         assert html.count('class="inbox-row') == min(page_size, pending)
         next_cursor = html.split('rel="next" href="?cursor=')[1].split('"')[0]
         next_params = {"cursor": unquote(next_cursor)}
-        query_s, render_s, later_s = _interleaved_medians(
-            [raw_query, render, lambda p=next_params: render(p)], repeat
-        )
+        query_s, render_s, later_s = _interleaved_medians([raw_query, render, lambda p=next_params: render(p)], repeat)
         page_rcu, page_calls = page_view_capacity()
         second_rcu, _ = page_view_capacity(next_params)
-        results.append({
-            "table_items": size, "pending": pending, "page_size": page_size,
-            "load_seconds": round(load_seconds, 1),
-            "raw_query_ms": round(query_s * 1000, 2), "render_ms": round(render_s * 1000, 2),
-            "second_page_render_ms": round(later_s * 1000, 2),
-            "ratio": round(render_s / query_s, 2),
-            "raw_query_rcu": raw_query()["ConsumedCapacity"]["CapacityUnits"],
-            "page_view_rcu": page_rcu, "page_view_dynamodb_calls": page_calls,
-            "second_page_view_rcu": second_rcu,
-        })
+        results.append(
+            {
+                "table_items": size,
+                "pending": pending,
+                "page_size": page_size,
+                "load_seconds": round(load_seconds, 1),
+                "raw_query_ms": round(query_s * 1000, 2),
+                "render_ms": round(render_s * 1000, 2),
+                "second_page_render_ms": round(later_s * 1000, 2),
+                "ratio": round(render_s / query_s, 2),
+                "raw_query_rcu": raw_query()["ConsumedCapacity"]["CapacityUnits"],
+                "page_view_rcu": page_rcu,
+                "page_view_dynamodb_calls": page_calls,
+                "second_page_view_rcu": second_rcu,
+            }
+        )
     return {"results": results}
 
 
@@ -183,21 +198,43 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         log = open(Path(tmp) / "dynamodb.log", "wb")  # noqa: SIM115 - closed below
         dynamodb = subprocess.Popen(
-            services.dynamodb_command(var_dir(), port, None), stdout=log, stderr=subprocess.STDOUT,
-            cwd=tmp, start_new_session=True,
+            services.dynamodb_command(var_dir(), port, None),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp,
+            start_new_session=True,
         )
         try:
             services.wait_for_http(f"http://127.0.0.1:{port}", process=dynamodb)
             env = {
-                **os.environ, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "VAR_DIR": tmp,
-                "DJANGO_SETTINGS_MODULE": "dashboard.settings", "DURABLE_CONSOLE_ENV": "local",
-                "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}", "ORDERS_TABLE": TABLE,
-                "AWS_ACCESS_KEY_ID": "", "REDIS_URL": "", "LOG_LEVEL": "WARNING",
+                **os.environ,
+                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
+                "VAR_DIR": tmp,
+                "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+                "DURABLE_CONSOLE_ENV": "local",
+                "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}",
+                "ORDERS_TABLE": TABLE,
+                "AWS_ACCESS_KEY_ID": "",
+                "REDIS_URL": "",
+                "LOG_LEVEL": "WARNING",
             }
             child = subprocess.run(
-                [sys.executable, "-m", "benchmarks.inbox", "--child", "--orders", str(args.orders),
-                 "--pending", str(args.pending), "--repeat", str(args.repeat)],
-                cwd=PROJECT, env=env, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.inbox",
+                    "--child",
+                    "--orders",
+                    str(args.orders),
+                    "--pending",
+                    str(args.pending),
+                    "--repeat",
+                    str(args.repeat),
+                ],
+                cwd=PROJECT,
+                env=env,
+                capture_output=True,
+                text=True,
             )
             if child.returncode:
                 sys.stderr.write(child.stderr[-4000:])
@@ -208,14 +245,20 @@ def main(argv: list[str] | None = None) -> None:
             dynamodb.wait(timeout=20)
             log.close()
     results = json.loads(output.strip().splitlines()[-1])["results"]
-    print(f"first inbox page ({results[0]['page_size']} orders), {results[0]['pending']:,} pending; "
-          f"medians of {args.repeat} runs")
-    print(f"{'table items':>11} {'raw Query ms':>13} {'render ms':>10} {'render/Query':>13} "
-          f"{'RCU Query':>10} {'RCU page':>9} {'RCU page 2':>11} {'page 2 ms':>10}")
+    print(
+        f"first inbox page ({results[0]['page_size']} orders), {results[0]['pending']:,} pending; "
+        f"medians of {args.repeat} runs"
+    )
+    print(
+        f"{'table items':>11} {'raw Query ms':>13} {'render ms':>10} {'render/Query':>13} "
+        f"{'RCU Query':>10} {'RCU page':>9} {'RCU page 2':>11} {'page 2 ms':>10}"
+    )
     for row in results:
-        print(f"{row['table_items']:>11,} {row['raw_query_ms']:>13} {row['render_ms']:>10} {row['ratio']:>12}x "
-              f"{row['raw_query_rcu']:>10} {row['page_view_rcu']:>9} {row['second_page_view_rcu']:>11} "
-              f"{row['second_page_render_ms']:>10}")
+        print(
+            f"{row['table_items']:>11,} {row['raw_query_ms']:>13} {row['render_ms']:>10} {row['ratio']:>12}x "
+            f"{row['raw_query_rcu']:>10} {row['page_view_rcu']:>9} {row['second_page_view_rcu']:>11} "
+            f"{row['second_page_render_ms']:>10}"
+        )
     constant = len({row["page_view_rcu"] for row in results}) == 1
     print(f"read capacity per page view is {'constant' if constant else 'NOT constant'} across table sizes")
 

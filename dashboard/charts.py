@@ -83,8 +83,10 @@ def status_chart(series: list[tuple[datetime, dict[str, int]]], *, hourly: bool 
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{colour}" '
                 f'class="s-{escape(status)}"/>'
             )
-        parts.append(f'<rect x="{x - (slot - bar) / 2:.1f}" y="{top}" width="{slot:.1f}" height="{plot_h}" '
-                     f'fill="transparent"/></g>')
+        parts.append(
+            f'<rect x="{x - (slot - bar) / 2:.1f}" y="{top}" width="{slot:.1f}" height="{plot_h}" '
+            f'fill="transparent"/></g>'
+        )
         every = max(1, round(n / 7))
         if index % every == 0 or index == n - 1:
             parts.append(
@@ -93,7 +95,7 @@ def status_chart(series: list[tuple[datetime, dict[str, int]]], *, hourly: bool 
     parts.append("</svg>")
     legend = "".join(
         f'<span class="key"><i style="background:{STATUS_COLOURS.get(s, OTHER_COLOUR)}"></i>{escape(s)} '
-        f'<b>{sum(c.get(s, 0) for _, c in series)}</b></span>'
+        f"<b>{sum(c.get(s, 0) for _, c in series)}</b></span>"
         for s in statuses
         if s in STATUS_COLOURS or any(c.get(s) for _, c in series)
     )
@@ -123,13 +125,14 @@ def decision_histogram(durations: list[float]) -> SafeString:
         h = count / max_value * plot_h if count else 0
         y = height - pad_b - h
         parts.append(
-            f'<g><title>{escape(label)}: {count} decision{"s" if count != 1 else ""}</title>'
+            f"<g><title>{escape(label)}: {count} decision{'s' if count != 1 else ''}</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="#2563eb" rx="2"/>'
             f'<rect x="{x:.1f}" y="{top}" width="{bar:.1f}" height="{plot_h}" fill="transparent"/></g>'
         )
         if count:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" class="vlabel" text-anchor="middle">'
-                         f"{count}</text>")
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" class="vlabel" text-anchor="middle">{count}</text>'
+            )
         parts.append(
             f'<text x="{x + bar / 2:.1f}" y="{height - 7}" class="xlabel" text-anchor="middle">{escape(label)}</text>'
         )

@@ -92,8 +92,17 @@ def execution_resync(*, execution_id: int, settle_seconds: float | None = None) 
     return True, ""
 
 
-def _audit(*, user, action: str, execution: Execution, operation: Operation | None, reason: str, outcome: str,
-           error: str = "", nonce: str = "") -> OperatorAction:
+def _audit(
+    *,
+    user,
+    action: str,
+    execution: Execution,
+    operation: Operation | None,
+    reason: str,
+    outcome: str,
+    error: str = "",
+    nonce: str = "",
+) -> OperatorAction:
     return OperatorAction.objects.create(
         **audit_actor(user),
         action=action,
@@ -115,26 +124,59 @@ def _already_succeeded(*, action: str, execution: Execution, operation: Operatio
     return query.order_by("-created_at").first()
 
 
-def _run(*, user, action: str, execution: Execution, operation: Operation | None, reason: str, nonce: str,
-         precheck, call, done_message: str) -> ActionResult:
+def _run(
+    *,
+    user,
+    action: str,
+    execution: Execution,
+    operation: Operation | None,
+    reason: str,
+    nonce: str,
+    precheck,
+    call,
+    done_message: str,
+) -> ActionResult:
     if not actions_enabled():
         raise ActionsDisabled("The console is in read-only mode: actions are disabled.")
     target = f"{action}:{execution.pk}:{operation.operation_id if operation else ''}"
     if nonce and not cache.add(f"action-nonce:{nonce}:{target}", 1, NONCE_SECONDS):
-        audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
-                       outcome=REJECTED, error="duplicate submission (this form was already sent)", nonce=nonce)
+        audit = _audit(
+            user=user,
+            action=action,
+            execution=execution,
+            operation=operation,
+            reason=reason,
+            outcome=REJECTED,
+            error="duplicate submission (this form was already sent)",
+            nonce=nonce,
+        )
         return ActionResult(audit, "This form was already submitted; nothing was sent again.", False)
     with cache_lock(f"action-lock:{target}", ttl=LOCK_SECONDS) as acquired:
         if not acquired:
-            audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
-                           outcome=REJECTED, error="another request for the same target is in progress",
-                           nonce=nonce)
+            audit = _audit(
+                user=user,
+                action=action,
+                execution=execution,
+                operation=operation,
+                reason=reason,
+                outcome=REJECTED,
+                error="another request for the same target is in progress",
+                nonce=nonce,
+            )
             return ActionResult(audit, "The same action on this target is already in progress.", False)
         blocked = precheck()
         if blocked:
             outcome, message = blocked
-            audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
-                           outcome=outcome, error=message, nonce=nonce)
+            audit = _audit(
+                user=user,
+                action=action,
+                execution=execution,
+                operation=operation,
+                reason=reason,
+                outcome=outcome,
+                error=message,
+                nonce=nonce,
+            )
             resynced, resync_error = (False, "")
             return ActionResult(audit, message, resynced, resync_error)
         outcome, error, message = SUCCEEDED, "", done_message
@@ -152,8 +194,16 @@ def _run(*, user, action: str, execution: Execution, operation: Operation | None
         except durable_api.DurableApiError as exc:
             outcome, error = FAILED, f"{exc.code}: {exc}" if exc.code else str(exc)
             message = f"Lambda refused the request: {exc}"
-        audit = _audit(user=user, action=action, execution=execution, operation=operation, reason=reason,
-                       outcome=outcome, error=error, nonce=nonce)
+        audit = _audit(
+            user=user,
+            action=action,
+            execution=execution,
+            operation=operation,
+            reason=reason,
+            outcome=outcome,
+            error=error,
+            nonce=nonce,
+        )
     resynced, resync_error = (False, "")
     if outcome in (SUCCEEDED, CLOSED, NOT_RUNNING):
         resynced, resync_error = execution_resync(execution_id=execution.pk)
@@ -181,22 +231,29 @@ def _callback_precheck(action: str, execution: Execution, operation: Operation, 
     return check
 
 
-def callback_fail(*, user, execution: Execution, operation: Operation, reason: str, nonce: str = "",
-                  early_confirmed: bool = False) -> ActionResult:
+def callback_fail(
+    *, user, execution: Execution, operation: Operation, reason: str, nonce: str = "", early_confirmed: bool = False
+) -> ActionResult:
     """SendDurableExecutionCallbackFailure with a typed error (ManualFailure and the reason).
 
     Callbacks that are not overdue yet are failed only with `early_confirmed`.
     """
     data = json.dumps(
-        {"errorType": MANUAL_FAILURE, "reason": reason, "by": user.get_username(),
-         "at": timezone.now().isoformat(timespec="seconds")}
+        {
+            "errorType": MANUAL_FAILURE,
+            "reason": reason,
+            "by": user.get_username(),
+            "at": timezone.now().isoformat(timespec="seconds"),
+        }
     )
     return _run(
-        user=user, action=ActionKind.FAIL_CALLBACK, execution=execution, operation=operation, reason=reason,
+        user=user,
+        action=ActionKind.FAIL_CALLBACK,
+        execution=execution,
+        operation=operation,
+        reason=reason,
         nonce=nonce,
-        precheck=_callback_precheck(
-            ActionKind.FAIL_CALLBACK, execution, operation, early_confirmed=early_confirmed
-        ),
+        precheck=_callback_precheck(ActionKind.FAIL_CALLBACK, execution, operation, early_confirmed=early_confirmed),
         call=lambda: durable_api.callback_fail(
             callback_id=operation.callback_id, error_type=MANUAL_FAILURE, message=reason, data=data
         ),
@@ -204,20 +261,26 @@ def callback_fail(*, user, execution: Execution, operation: Operation, reason: s
     )
 
 
-def callback_heartbeat(*, user, execution: Execution, operation: Operation, reason: str = "",
-                       nonce: str = "") -> ActionResult:
+def callback_heartbeat(
+    *, user, execution: Execution, operation: Operation, reason: str = "", nonce: str = ""
+) -> ActionResult:
     """SendDurableExecutionCallbackHeartbeat: keeps a callback with a heartbeat timeout alive."""
     return _run(
-        user=user, action=ActionKind.HEARTBEAT, execution=execution, operation=operation,
-        reason=reason or "heartbeat", nonce=nonce,
+        user=user,
+        action=ActionKind.HEARTBEAT,
+        execution=execution,
+        operation=operation,
+        reason=reason or "heartbeat",
+        nonce=nonce,
         precheck=_callback_precheck(ActionKind.HEARTBEAT, execution, operation),
         call=lambda: durable_api.callback_heartbeat(callback_id=operation.callback_id),
         done_message=f"Heartbeat sent to callback {operation.name or operation.operation_id}.",
     )
 
 
-def execution_stop(*, user, execution: Execution, reason: str, error_type: str = MANUAL_STOP,
-                   nonce: str = "") -> ActionResult:
+def execution_stop(
+    *, user, execution: Execution, reason: str, error_type: str = MANUAL_STOP, nonce: str = ""
+) -> ActionResult:
     """StopDurableExecution with an error type and the reason."""
 
     def check():
@@ -228,7 +291,12 @@ def execution_stop(*, user, execution: Execution, reason: str, error_type: str =
         return None
 
     return _run(
-        user=user, action=ActionKind.STOP, execution=execution, operation=None, reason=reason, nonce=nonce,
+        user=user,
+        action=ActionKind.STOP,
+        execution=execution,
+        operation=None,
+        reason=reason,
+        nonce=nonce,
         precheck=check,
         call=lambda: durable_api.execution_stop(
             execution_arn=execution.arn, error_type=error_type or MANUAL_STOP, message=reason

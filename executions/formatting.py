@@ -53,8 +53,9 @@ def activity_html(execution, *, now: datetime | None = None) -> str:
         until = timestamp_parse(activity.get("until"))
         if until:
             suffix = f" (in {duration_text((until - now).total_seconds())})" if until > now else " (overdue)"
-            return format_html("sleeping{} until {}{}", format_html(" in {}", code) if name else "",
-                               clock_text(until, now=now), suffix)
+            return format_html(
+                "sleeping{} until {}{}", format_html(" in {}", code) if name else "", clock_text(until, now=now), suffix
+            )
         return format_html("sleeping {}", code)
     if kind == "retry":
         attempt = activity.get("attempt")

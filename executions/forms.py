@@ -31,11 +31,13 @@ class ExecutionFilterForm(forms.Form):
     status = OpenMultipleChoiceField(required=False, choices=())
     function = forms.CharField(required=False, max_length=170)
     started_after = forms.DateTimeField(
-        required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     started_before = forms.DateTimeField(
-        required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     q = forms.CharField(required=False, max_length=256, label="Name contains")
@@ -89,8 +91,10 @@ class ActionFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data
         return ActionFilters(
-            action=data.get("action") or "", outcome=data.get("outcome") or "",
-            username=data.get("user") or "", execution=(data.get("execution") or "").strip(),
+            action=data.get("action") or "",
+            outcome=data.get("outcome") or "",
+            username=data.get("user") or "",
+            execution=(data.get("execution") or "").strip(),
         )
 
 
@@ -105,8 +109,11 @@ def since_parse(value: str) -> tuple[str, datetime | None]:
 class ActionForm(forms.Form):
     """Every admin action: a reason and an explicit confirmation (confirm=yes)."""
 
-    reason = forms.CharField(max_length=2000, required=True, widget=forms.TextInput(
-        attrs={"placeholder": "Why (kept in the audit log)", "autocomplete": "off"}))
+    reason = forms.CharField(
+        max_length=2000,
+        required=True,
+        widget=forms.TextInput(attrs={"placeholder": "Why (kept in the audit log)", "autocomplete": "off"}),
+    )
     confirm = forms.CharField(required=True, max_length=8)
     nonce = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 

@@ -11,8 +11,15 @@ from django.db import models
 
 from executions.statuses import TERMINAL_STATUSES, ActionKind, ActionOutcome, ExecutionStatus
 
-__all__ = ["TERMINAL_STATUSES", "Execution", "HistoryEvent", "Invocation", "MonitoredFunction", "Operation",
-           "OperatorAction"]
+__all__ = [
+    "TERMINAL_STATUSES",
+    "Execution",
+    "HistoryEvent",
+    "Invocation",
+    "MonitoredFunction",
+    "Operation",
+    "OperatorAction",
+]
 
 
 class MonitoredFunction(models.Model):

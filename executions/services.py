@@ -17,12 +17,14 @@ from executions.durable_api import (
     lambda_endpoint_ping,
 )
 from executions.models import Execution
+from executions.statuses import ExecutionStatus
 from executions.sync.planning import execution_poll_soon
 
 __all__ = [
     "TRANSIENT_ERRORS",
     "CallbackClosed",
     "DurableApiError",
+    "ExecutionStatus",
     "callback_succeed",
     "execution_describe",
     "execution_history_pages",

@@ -22,11 +22,46 @@ from executions.statuses import ExecutionStatus, OperationStatus
 
 MIN_WIDTH = 0.35  # percent: a 2 ms step stays visible
 TICK_STEPS = [
-    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30,
-    60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.25,
+    0.5,
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
 ]
-GROUP_SUBTYPES = {"Map", "Parallel", "RunInChildContext", "MapIteration", "ParallelBranch", "WaitForCallback",
-                  "WaitForCondition"}
+GROUP_SUBTYPES = {
+    "Map",
+    "Parallel",
+    "RunInChildContext",
+    "MapIteration",
+    "ParallelBranch",
+    "WaitForCallback",
+    "WaitForCondition",
+}
 
 
 @dataclass
@@ -220,8 +255,15 @@ def timeline_build(
         label = op.name or kind
         dur = duration_text((op_end - op.started_at).total_seconds()) if op.started_at else ""
         row = Row(
-            op=op, key=op.operation_id, parent_key=parent, depth=depth, label=label, kind=kind, status=status,
-            duration=dur, child_count=child_counts.get(op.operation_id, 0),
+            op=op,
+            key=op.operation_id,
+            parent_key=parent,
+            depth=depth,
+            label=label,
+            kind=kind,
+            status=status,
+            duration=dur,
+            child_count=child_counts.get(op.operation_id, 0),
         )
         row.title = f"{kind} {label} · {status or 'unknown'}" + (f" · {dur}" if dur else "")
         if op.started_at is None:
@@ -235,19 +277,30 @@ def timeline_build(
                 a_start = timestamp_parse(attempt.get("started")) or op.started_at
                 a_end = timestamp_parse(attempt.get("ended")) or op_end
                 last = index == len(attempts) - 1
-                failed = attempt.get("status") == OperationStatus.FAILED or bool(attempt.get("error_type")) or (
-                    last and css == "FAILED")
+                failed = (
+                    attempt.get("status") == OperationStatus.FAILED
+                    or bool(attempt.get("error_type"))
+                    or (last and css == "FAILED")
+                )
                 if previous_end and a_start > previous_end:
                     row.segments.append(
-                        seg(previous_end, a_start, "gap",
-                            f"retry delay {duration_text((a_start - previous_end).total_seconds())}")
+                        seg(
+                            previous_end,
+                            a_start,
+                            "gap",
+                            f"retry delay {duration_text((a_start - previous_end).total_seconds())}",
+                        )
                     )
                 number = attempt.get("attempt") or index + 1
                 error_text = attempt.get("error_type") or attempt.get("error_message") or ""
                 row.segments.append(
-                    seg(a_start, a_end, "attempt " + ("FAILED" if failed else css),
+                    seg(
+                        a_start,
+                        a_end,
+                        "attempt " + ("FAILED" if failed else css),
                         f"attempt {number}: {duration_text((a_end - a_start).total_seconds())}"
-                        + (f" · {error_text}" if error_text else ""))
+                        + (f" · {error_text}" if error_text else ""),
+                    )
                 )
                 previous_end = a_end
             if op.ended_at is None and previous_end and previous_end < now and running:
@@ -259,12 +312,14 @@ def timeline_build(
             else:
                 row.segments.append(seg(op.started_at, min(now, end), "wait " + css, f"waiting for {dur}"))
                 if scheduled and scheduled > now:
-                    row.segments.append(seg(now, min(scheduled, end), "pending",
-                                            f"scheduled end {clock_text(scheduled, now=now)}"))
+                    row.segments.append(
+                        seg(now, min(scheduled, end), "pending", f"scheduled end {clock_text(scheduled, now=now)}")
+                    )
             if scheduled:
                 if scheduled <= end:
-                    row.markers.append(Marker(round(pos(scheduled), 3), "scheduled",
-                                              f"scheduled end {clock_text(scheduled, now=now)}"))
+                    row.markers.append(
+                        Marker(round(pos(scheduled), 3), "scheduled", f"scheduled end {clock_text(scheduled, now=now)}")
+                    )
                 else:
                     row.overflow = f"until {clock_text(scheduled, now=now)}"
         elif op.op_type == "callback":
@@ -273,18 +328,21 @@ def timeline_build(
             else:
                 row.segments.append(seg(op.started_at, min(now, end), "callback " + css, f"open for {dur}"))
                 if op.deadline and op.deadline > now:
-                    row.segments.append(seg(now, min(op.deadline, end), "pending",
-                                            f"deadline {clock_text(op.deadline, now=now)}"))
+                    row.segments.append(
+                        seg(now, min(op.deadline, end), "pending", f"deadline {clock_text(op.deadline, now=now)}")
+                    )
             if op.deadline:
                 overdue = op.ended_at is None and op.deadline < now
                 marker_title = ("overdue since " if overdue else "deadline ") + clock_text(op.deadline, now=now)
                 if op.deadline <= end:
-                    row.markers.append(Marker(round(pos(op.deadline), 3), "deadline" + (" overdue" if overdue else ""),
-                                              marker_title))
+                    row.markers.append(
+                        Marker(round(pos(op.deadline), 3), "deadline" + (" overdue" if overdue else ""), marker_title)
+                    )
                 else:
                     left = duration_text((op.deadline - now).total_seconds())
                     row.overflow = f"deadline {clock_text(op.deadline, now=now)}" + (
-                        f" (in {left})" if op.ended_at is None else "")
+                        f" (in {left})" if op.ended_at is None else ""
+                    )
         else:
             row.segments.append(seg(op.started_at, op_end, ("group " if group else "bar ") + css, row.title))
         rows.append(row)
@@ -296,9 +354,11 @@ def timeline_build(
         seconds = (inv_end - inv_start).total_seconds()
         invoked += max(0.0, seconds)
         css = "invocation" + (" FAILED" if inv.error_type else "")
-        title = f"invocation {clock_text(inv_start, now=now)} · {duration_text(seconds)}" + (
-            " (start inferred from its events)" if inferred else "") + (
-            f" · {inv.error_type}" if inv.error_type else "")
+        title = (
+            f"invocation {clock_text(inv_start, now=now)} · {duration_text(seconds)}"
+            + (" (start inferred from its events)" if inferred else "")
+            + (f" · {inv.error_type}" if inv.error_type else "")
+        )
         lane.append(seg(inv_start, inv_end, css, title))
 
     wall_end = execution.ended_at or (now if running else end)
@@ -312,6 +372,15 @@ def timeline_build(
         index += 1
     now_left = round(pos(now), 3) if running and now <= end else None
     return Timeline(
-        rows=rows, invocations=lane, ticks=ticks, start=start, end=end, now_left=now_left, wall_seconds=wall,
-        invoked_seconds=invoked, invocation_count=len(invocations), full_axis=full_axis, beyond_axis=beyond_axis,
+        rows=rows,
+        invocations=lane,
+        ticks=ticks,
+        start=start,
+        end=end,
+        now_left=now_left,
+        wall_seconds=wall,
+        invoked_seconds=invoked,
+        invocation_count=len(invocations),
+        full_axis=full_axis,
+        beyond_axis=beyond_axis,
     )

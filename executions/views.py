@@ -88,9 +88,7 @@ def _waiting_on(execution: Execution, operations: list[Operation], now) -> dict:
         return {}
     callbacks = [op for op in operations if op.op_type == "callback" and op.ended_at is None]
     waits = [op for op in operations if op.op_type == "wait" and op.ended_at is None]
-    retries = [
-        op for op in operations if op.op_type == "step" and op.ended_at is None and (op.attempts or 0) > 1
-    ]
+    retries = [op for op in operations if op.op_type == "step" and op.ended_at is None and (op.attempts or 0) > 1]
     steps = [op for op in operations if op.op_type == "step" and op.ended_at is None and (op.attempts or 0) <= 1]
     invokes = [op for op in operations if op.op_type == "chained_invoke" and op.ended_at is None]
     for op in callbacks:
@@ -110,8 +108,12 @@ def execution_detail(request, execution_id: int):
     after = _int(request.GET.get("after"))
     before = _int(request.GET.get("before"))
     history = selectors.history_page(execution=execution, filters=history_filters, after=after, before=before)
-    base = {"execution": execution, "history": history, "history_form": history_form,
-            "event_types": selectors.history_event_types(execution=execution)}
+    base = {
+        "execution": execution,
+        "history": history,
+        "history_form": history_form,
+        "event_types": selectors.history_event_types(execution=execution),
+    }
     if request.htmx and request.htmx.target == "history":
         return _hide_callback_ids(
             render(request, "executions/detail.html#history", page_context(request, **base)), execution
@@ -206,12 +208,20 @@ def attention(request):
     function = _function_filter(request)
     rows = selectors.attention_list(function=function)
     _annotate_callbacks(rows)
-    return render(request, "executions/triage.html", page_context(
-        request, mode="attention", rows=rows, function=function, functions=selectors.function_names(),
-        title="Needs attention",
-        subtitle="Running executions that look stuck or overdue (and timed-out ones), oldest first.",
-        fail_form=FailCallbackForm(),
-    ))
+    return render(
+        request,
+        "executions/triage.html",
+        page_context(
+            request,
+            mode="attention",
+            rows=rows,
+            function=function,
+            functions=selectors.function_names(),
+            title="Needs attention",
+            subtitle="Running executions that look stuck or overdue (and timed-out ones), oldest first.",
+            fail_form=FailCallbackForm(),
+        ),
+    )
 
 
 @require_GET
@@ -221,12 +231,21 @@ def failures(request):
     since_value, since = since_parse(request.GET.get("since", "7d"))
     rows = selectors.failures_list(since=since, function=function)
     _annotate_callbacks(rows)
-    return render(request, "executions/triage.html", page_context(
-        request, mode="failures", rows=rows, function=function, functions=selectors.function_names(),
-        since=since_value, title="Failures",
-        subtitle="Failed executions and executions with failed steps, callbacks or invocations, oldest first.",
-        fail_form=FailCallbackForm(),
-    ))
+    return render(
+        request,
+        "executions/triage.html",
+        page_context(
+            request,
+            mode="failures",
+            rows=rows,
+            function=function,
+            functions=selectors.function_names(),
+            since=since_value,
+            title="Failures",
+            subtitle="Failed executions and executions with failed steps, callbacks or invocations, oldest first.",
+            fail_form=FailCallbackForm(),
+        ),
+    )
 
 
 def _annotate_callbacks(rows: list[Execution]) -> None:
@@ -249,10 +268,18 @@ def _timeouts_context(request, **extra) -> dict:
     rows = selectors.timed_out_list(since=since, function=function)
     _annotate_callbacks(rows)
     return page_context(
-        request, mode="timeouts", rows=rows, overdue=overdue, function=function,
-        functions=selectors.function_names(), since=since_value, title="Timeouts",
+        request,
+        mode="timeouts",
+        rows=rows,
+        overdue=overdue,
+        function=function,
+        functions=selectors.function_names(),
+        since=since_value,
+        title="Timeouts",
         subtitle="Open callbacks past their deadline or SLA, and executions that timed out, oldest first.",
-        bulk_form=extra.pop("bulk_form", None) or BulkFailForm(), fail_form=FailCallbackForm(), now=timezone.now(),
+        bulk_form=extra.pop("bulk_form", None) or BulkFailForm(),
+        fail_form=FailCallbackForm(),
+        now=timezone.now(),
         **extra,
     )
 
@@ -271,8 +298,9 @@ def timeouts(request):
 def actions_log(request):
     form = ActionFilterForm(request.GET or None)
     filters = form.filters() if request.GET else selectors.ActionFilters()
-    page = selectors.actions_list(filters=filters, after=request.GET.get("after", ""),
-                                  before=request.GET.get("before", ""))
+    page = selectors.actions_list(
+        filters=filters, after=request.GET.get("after", ""), before=request.GET.get("before", "")
+    )
     return render(request, "executions/actions.html", page_context(request, form=form, page=page))
 
 
@@ -286,8 +314,9 @@ def _require_actions_enabled():
 
 def _back(request, execution: Execution) -> HttpResponseRedirect:
     target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("executions:detail", args=[execution.pk])
     return HttpResponseRedirect(target)
 
@@ -296,8 +325,9 @@ def _report(request, result: actions.ActionResult) -> None:
     getattr(messages, result.level)(request, result.message)
     if result.resync_error:
         messages.warning(
-            request, f"The page could not be refreshed from Lambda right away ({result.resync_error}); "
-            "the poller will pick the change up shortly."
+            request,
+            f"The page could not be refreshed from Lambda right away ({result.resync_error}); "
+            "the poller will pick the change up shortly.",
         )
 
 
@@ -325,7 +355,10 @@ def callback_fail(request, execution_id: int, operation_id: str):
         _form_errors(request, form)
         return _back(request, execution)
     result = actions.callback_fail(
-        user=request.user, execution=execution, operation=operation, reason=form.cleaned_data["reason"],
+        user=request.user,
+        execution=execution,
+        operation=operation,
+        reason=form.cleaned_data["reason"],
         nonce=form.cleaned_data.get("nonce") or "",
         early_confirmed=(form.cleaned_data.get("confirm_early") or "").strip().lower() == "yes",
     )
@@ -344,7 +377,10 @@ def callback_heartbeat(request, execution_id: int, operation_id: str):
         _form_errors(request, form)
         return _back(request, execution)
     result = actions.callback_heartbeat(
-        user=request.user, execution=execution, operation=operation, reason=form.cleaned_data.get("reason") or "",
+        user=request.user,
+        execution=execution,
+        operation=operation,
+        reason=form.cleaned_data.get("reason") or "",
         nonce=form.cleaned_data.get("nonce") or "",
     )
     _report(request, result)
@@ -361,8 +397,11 @@ def execution_stop(request, execution_id: int):
         _form_errors(request, form)
         return _back(request, execution)
     result = actions.execution_stop(
-        user=request.user, execution=execution, reason=form.cleaned_data["reason"],
-        error_type=form.cleaned_data["error_type"], nonce=form.cleaned_data.get("nonce") or "",
+        user=request.user,
+        execution=execution,
+        reason=form.cleaned_data["reason"],
+        error_type=form.cleaned_data["error_type"],
+        nonce=form.cleaned_data.get("nonce") or "",
     )
     _report(request, result)
     return _back(request, execution)
@@ -378,18 +417,21 @@ def callbacks_bulk_fail(request):
         return render(request, "executions/triage.html", _timeouts_context(request, bulk_form=form), status=400)
     operations = (
         Operation.objects.filter(pk__in=form.cleaned_data["targets"], op_type="callback")
-        .select_related("execution").order_by("started_at", "id")
+        .select_related("execution")
+        .order_by("started_at", "id")
     )
     results = []
     nonce = form.cleaned_data.get("nonce") or ""
     for operation in operations:
         result = actions.callback_fail(
-            user=request.user, execution=operation.execution, operation=operation,
-            reason=form.cleaned_data["reason"], nonce=f"{nonce}-{operation.pk}" if nonce else "",
+            user=request.user,
+            execution=operation.execution,
+            operation=operation,
+            reason=form.cleaned_data["reason"],
+            nonce=f"{nonce}-{operation.pk}" if nonce else "",
         )
         results.append((operation, result))
     done = sum(1 for _, result in results if result.ok)
     level = messages.SUCCESS if done == len(results) else messages.WARNING
     messages.add_message(request, level, f"Failed {done} of {len(results)} selected callbacks; outcomes below.")
     return render(request, "executions/triage.html", _timeouts_context(request, results=results))
-

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,28 +14,57 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_id', models.CharField(db_index=True, max_length=128)),
-                ('execution_arn', models.CharField(blank=True, default='', max_length=2048)),
-                ('decision', models.CharField(choices=[('approve', 'Approve'), ('reject', 'Reject')], max_length=16)),
-                ('comment', models.TextField(blank=True, default='', help_text='The approval comment or the rejection reason.')),
-                ('username', models.CharField(db_index=True, max_length=150)),
-                ('outcome', models.CharField(choices=[('succeeded', 'Succeeded'), ('already_decided', 'Already decided'), ('closed', 'Window closed'), ('failed', 'Failed'), ('forbidden', 'Forbidden'), ('released', 'Claim released'), ('recovered', 'Claim recovered')], db_index=True, max_length=32)),
-                ('error', models.TextField(blank=True, default='')),
-                ('customer_name', models.CharField(blank=True, default='', max_length=256)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=22, null=True)),
-                ('requested_by', models.CharField(blank=True, default='', max_length=256)),
-                ('order_created_at', models.DateTimeField(blank=True, null=True)),
-                ('approval_deadline', models.DateTimeField(blank=True, null=True)),
-                ('request_id', models.CharField(blank=True, default='', max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order_id", models.CharField(db_index=True, max_length=128)),
+                ("execution_arn", models.CharField(blank=True, default="", max_length=2048)),
+                ("decision", models.CharField(choices=[("approve", "Approve"), ("reject", "Reject")], max_length=16)),
+                (
+                    "comment",
+                    models.TextField(blank=True, default="", help_text="The approval comment or the rejection reason."),
+                ),
+                ("username", models.CharField(db_index=True, max_length=150)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("succeeded", "Succeeded"),
+                            ("already_decided", "Already decided"),
+                            ("closed", "Window closed"),
+                            ("failed", "Failed"),
+                            ("forbidden", "Forbidden"),
+                            ("released", "Claim released"),
+                            ("recovered", "Claim recovered"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                    ),
+                ),
+                ("error", models.TextField(blank=True, default="")),
+                ("customer_name", models.CharField(blank=True, default="", max_length=256)),
+                ("amount", models.DecimalField(blank=True, decimal_places=2, max_digits=22, null=True)),
+                ("requested_by", models.CharField(blank=True, default="", max_length=256)),
+                ("order_created_at", models.DateTimeField(blank=True, null=True)),
+                ("approval_deadline", models.DateTimeField(blank=True, null=True)),
+                ("request_id", models.CharField(blank=True, default="", max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['username', '-created_at'], name='decision_user_created_idx'), models.Index(fields=['outcome', '-created_at'], name='decision_outcome_created_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["username", "-created_at"], name="decision_user_created_idx"),
+                    models.Index(fields=["outcome", "-created_at"], name="decision_outcome_created_idx"),
+                ],
             },
         ),
     ]

@@ -4,60 +4,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('executions', '0001_initial'),
+        ("executions", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='execution',
-            name='attention_check_at',
-            field=models.DateTimeField(blank=True, db_index=True, help_text='When a stuck/overdue threshold is next crossed.', null=True),
+            model_name="execution",
+            name="attention_check_at",
+            field=models.DateTimeField(
+                blank=True, db_index=True, help_text="When a stuck/overdue threshold is next crossed.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='execution',
-            name='derived_event_id',
-            field=models.IntegerField(default=0, help_text='Events up to this id are reflected in operations.'),
+            model_name="execution",
+            name="derived_event_id",
+            field=models.IntegerField(default=0, help_text="Events up to this id are reflected in operations."),
         ),
         migrations.AddField(
-            model_name='execution',
-            name='execution_timeout_seconds',
+            model_name="execution",
+            name="execution_timeout_seconds",
             field=models.IntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='execution',
-            name='history_resets',
-            field=models.IntegerField(default=0, help_text='Times the history was re-read from the start.'),
+            model_name="execution",
+            name="history_resets",
+            field=models.IntegerField(default=0, help_text="Times the history was re-read from the start."),
         ),
         migrations.AddField(
-            model_name='execution',
-            name='imported',
-            field=models.BooleanField(default=False, help_text='Loaded with import_history; never polled.'),
+            model_name="execution",
+            name="imported",
+            field=models.BooleanField(default=False, help_text="Loaded with import_history; never polled."),
         ),
         migrations.AddField(
-            model_name='execution',
-            name='poll_priority',
-            field=models.SmallIntegerField(default=0, help_text='Lower polls first when the budget is short.'),
+            model_name="execution",
+            name="poll_priority",
+            field=models.SmallIntegerField(default=0, help_text="Lower polls first when the budget is short."),
         ),
         migrations.AddField(
-            model_name='execution',
-            name='poll_reason',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="execution",
+            name="poll_reason",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
         migrations.AddField(
-            model_name='monitoredfunction',
-            name='last_sync_stats',
-            field=models.JSONField(blank=True, help_text="The last cycle's counters: listed, history_fetches, events_added, api_calls.", null=True),
+            model_name="monitoredfunction",
+            name="last_sync_stats",
+            field=models.JSONField(
+                blank=True,
+                help_text="The last cycle's counters: listed, history_fetches, events_added, api_calls.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='operation',
-            name='error_data',
-            field=models.TextField(blank=True, default=''),
+            model_name="operation",
+            name="error_data",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AddField(
-            model_name='operation',
-            name='extra',
-            field=models.JSONField(blank=True, default=dict, help_text='Kind-specific facts: chained invoke function and child ARN, ...'),
+            model_name="operation",
+            name="extra",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="Kind-specific facts: chained invoke function and child ARN, ..."
+            ),
         ),
     ]

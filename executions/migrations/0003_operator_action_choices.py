@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('executions', '0002_sync_state'),
+        ("executions", "0002_sync_state"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='operatoraction',
-            name='outcome',
-            field=models.CharField(choices=[('succeeded', 'succeeded'), ('closed', 'closed'), ('not_running', 'not running'), ('failed', 'failed'), ('rejected', 'rejected')], max_length=32),
+            model_name="operatoraction",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("succeeded", "succeeded"),
+                    ("closed", "closed"),
+                    ("not_running", "not running"),
+                    ("failed", "failed"),
+                    ("rejected", "rejected"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -104,9 +104,7 @@ def execution_order_id(*, execution: Execution, operations: list[Operation] | No
             if isinstance(value, dict) and isinstance(value.get("orderId"), str):
                 return value["orderId"]
     if operations is None:
-        event = (
-            execution.events.filter(name="create_order", event_type="StepSucceeded").only("details").first()
-        )
+        event = execution.events.filter(name="create_order", event_type="StepSucceeded").only("details").first()
         if event and isinstance(event.details, dict):
             decoded = details_decode(event.details)
             result = (decoded.get("Result") or {}).get("Payload") if isinstance(decoded.get("Result"), dict) else None

@@ -127,8 +127,6 @@ def attention_refresh(*, now: datetime | None = None, limit: int = 1000) -> int:
     return len(ids)
 
 
-
-
 def execution_poll_soon(*, execution_arn: str, now: datetime | None = None) -> bool:
     """After the console answered a callback of this execution: fetch it in the first cycle after its
     resumed invocation (POLL_ACTIVE_SECONDS), ahead of older work, without calling the API now.

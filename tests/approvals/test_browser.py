@@ -14,7 +14,6 @@ from tests.orders import execution_wait, order_get
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
 
 
-
 @pytest.fixture(autouse=True)
 def roles_present(transactional_db):
     """Transactional tests flush the database, data-migrated groups included: put the roles back."""
@@ -26,8 +25,9 @@ def roles_present(transactional_db):
         Group.objects.get_or_create(name=name)
 
 
-def test_click_approve_in_inbox_replaces_the_row(browser_login, live_server, approver, pending_order, lambda_client,
-                                                 dynamodb_client, aws, settings, screenshot_dir):
+def test_click_approve_in_inbox_replaces_the_row(
+    browser_login, live_server, approver, pending_order, lambda_client, dynamodb_client, aws, settings, screenshot_dir
+):
     settings.APPROVALS_PAGE_SIZE = 1000  # the session's table also holds other tests' orders
     order = pending_order(customerName="Browser Test Ltd")
     page = browser_login(approver)
@@ -58,10 +58,14 @@ def test_click_approve_in_inbox_replaces_the_row(browser_login, live_server, app
 
 
 DEMO_IDS = [
-    "3f9c2a71-8d4e-4b1a-9e2f-6c1d7a5b0e93", "a12e7c40-5b9d-4e3f-8a61-2d7c9f0b4e18",
-    "7bd04e2c-1f6a-4c8e-b3d9-58e2a1c7f604", "c5e81f3a-9d27-4b6c-a0e4-3f7b2d9c1a85",
-    "19a6d3b8-4e7f-4a2c-9b1e-7d0c5f8e2a36", "e47b2c9d-3a1f-4d8e-b6c2-0f9a7e1d5b42",
-    "58c3f1e7-2b9a-4e6d-8c4f-1a7e3d9b0c25", "b2d9e4a1-7c3f-4b8e-a5d1-9e6c0f2b7a13",
+    "3f9c2a71-8d4e-4b1a-9e2f-6c1d7a5b0e93",
+    "a12e7c40-5b9d-4e3f-8a61-2d7c9f0b4e18",
+    "7bd04e2c-1f6a-4c8e-b3d9-58e2a1c7f604",
+    "c5e81f3a-9d27-4b6c-a0e4-3f7b2d9c1a85",
+    "19a6d3b8-4e7f-4a2c-9b1e-7d0c5f8e2a36",
+    "e47b2c9d-3a1f-4d8e-b6c2-0f9a7e1d5b42",
+    "58c3f1e7-2b9a-4e6d-8c4f-1a7e3d9b0c25",
+    "b2d9e4a1-7c3f-4b8e-a5d1-9e6c0f2b7a13",
 ]
 
 
@@ -79,27 +83,43 @@ def _demo_orders(now: datetime) -> list[dict]:
     items = []
     for index, (customer, amount, requester, left, timeout) in enumerate(specs):
         created = now - timedelta(seconds=timeout - left if left else timeout + 120)
-        items.append(order_item(created=created, timeout=timeout, customer=customer, amount=amount,
-                                requested_by=requester, order_id=DEMO_IDS[index]))
+        items.append(
+            order_item(
+                created=created,
+                timeout=timeout,
+                customer=customer,
+                amount=amount,
+                requested_by=requester,
+                order_id=DEMO_IDS[index],
+            )
+        )
     return items
 
 
 def test_screenshots(browser_login, approver, admin_user, private_table, live_server, screenshot_dir, settings):
     now = datetime.now(UTC)
     private_table(_demo_orders(now))
-    for index, (outcome, decision, comment) in enumerate([
-        ("succeeded", "approve", "Within budget"),
-        ("succeeded", "reject", "Duplicate of last week's order"),
-        ("already_decided", "approve", ""),
-        ("closed", "approve", ""),
-        ("failed", "reject", "Vendor not approved"),
-    ]):
+    for index, (outcome, decision, comment) in enumerate(
+        [
+            ("succeeded", "approve", "Within budget"),
+            ("succeeded", "reject", "Duplicate of last week's order"),
+            ("already_decided", "approve", ""),
+            ("closed", "approve", ""),
+            ("failed", "reject", "Vendor not approved"),
+        ]
+    ):
         Decision.objects.create(
-            order_id=f"9{index}a1b2c3-0000-4000-8000-00000000000{index}", execution_arn="arn:local:x",
-            decision=decision, comment=comment, user=approver, username="approver", outcome=outcome,
+            order_id=f"9{index}a1b2c3-0000-4000-8000-00000000000{index}",
+            execution_arn="arn:local:x",
+            decision=decision,
+            comment=comment,
+            user=approver,
+            username="approver",
+            outcome=outcome,
             error="Lambda endpoint unreachable" if outcome == "failed" else "",
             customer_name=["Northwind", "Globex", "Initech", "Hooli", "Vandelay"][index],
-            amount=[1249.90, 312.45, 79.99, 5000, 870][index], requested_by="carol@example.com",
+            amount=[1249.90, 312.45, 79.99, 5000, 870][index],
+            requested_by="carol@example.com",
             order_created_at=now - timedelta(hours=index + 1, minutes=7 * index),
         )
     page = browser_login(approver, viewport=(1440, 860))
@@ -125,8 +145,9 @@ def test_screenshots(browser_login, approver, admin_user, private_table, live_se
     page.screenshot(path=str(screenshot_dir / "approvals-unavailable.png"), full_page=True)
 
 
-def test_countdown_ticks_and_turns_expired_without_reload(browser_login, approver, private_table, live_server,
-                                                          settings):
+def test_countdown_ticks_and_turns_expired_without_reload(
+    browser_login, approver, private_table, live_server, settings
+):
     settings.APPROVALS_REFRESH_SECONDS = 600  # no table refresh during the test: only the page's own clock
     page = browser_login(approver)
     now = datetime.now(UTC)

@@ -17,8 +17,15 @@ pytestmark = pytest.mark.django_db
 
 def _decision(user, *, outcome="succeeded", decision="approve", order_id="order-1", comment="", days_ago=0):
     row = Decision.objects.create(
-        order_id=order_id, execution_arn="arn:x", decision=decision, comment=comment, user=user,
-        username=user.username, outcome=outcome, customer_name="Contoso", requested_by="carol",
+        order_id=order_id,
+        execution_arn="arn:x",
+        decision=decision,
+        comment=comment,
+        user=user,
+        username=user.username,
+        outcome=outcome,
+        customer_name="Contoso",
+        requested_by="carol",
         order_created_at=timezone.now() - timedelta(hours=2),
     )
     if days_ago:
@@ -64,7 +71,7 @@ def test_operator_reads_everything(operator_client, log):
 
 
 def test_csv_export_respects_visibility_and_filters(approver_client, approver, log):
-    _decision(approver, order_id="a-3", comment="=HYPERLINK(\"http://evil\")")
+    _decision(approver, order_id="a-3", comment='=HYPERLINK("http://evil")')
     response = approver_client.get(reverse("approvals:decisions"), {"format": "csv", "outcome": "succeeded"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]

@@ -17,8 +17,9 @@ def _events(lambda_client, arn, kind):
     return [e for e in history(lambda_client, arn) if e["EventType"] == kind]
 
 
-def test_approve_resumes_execution_and_order_ends_approved(approver_client, approver, pending_order, lambda_client,
-                                                           dynamodb_client, aws):
+def test_approve_resumes_execution_and_order_ends_approved(
+    approver_client, approver, pending_order, lambda_client, dynamodb_client, aws
+):
     order = pending_order()
     from executions.sync import functions_sync
 
@@ -39,7 +40,10 @@ def test_approve_resumes_execution_and_order_ends_approved(approver_client, appr
     assert stored["decidedBy"] == "approver"
     decision = Decision.objects.get(order_id=order["orderId"])
     assert (decision.outcome, decision.decision, decision.user, decision.comment) == (
-        "succeeded", "approve", approver, "fine by me"
+        "succeeded",
+        "approve",
+        approver,
+        "fine by me",
     )
     assert decision.execution_arn == order["executionArn"]
     assert decision.order_created_at is not None and decision.time_to_decision.total_seconds() >= 0
@@ -50,8 +54,9 @@ def test_approve_resumes_execution_and_order_ends_approved(approver_client, appr
     assert synced.poll_reason == "answered" and synced.poll_backoff_seconds == 0
 
 
-def test_reject_with_reason_puts_reason_in_callback_result(approver_client, pending_order, lambda_client,
-                                                          dynamodb_client, aws):
+def test_reject_with_reason_puts_reason_in_callback_result(
+    approver_client, pending_order, lambda_client, dynamodb_client, aws
+):
     order = pending_order()
     response = approver_client.post(reverse("approvals:reject", args=[order["orderId"]]), {"reason": "over budget"})
     assert response.status_code == 302
@@ -68,8 +73,9 @@ def test_reject_with_reason_puts_reason_in_callback_result(approver_client, pend
     assert order_get(dynamodb_client, aws.table, order["orderId"])["status"] == "rejected"
 
 
-def test_reject_without_reason_is_a_form_error_and_sends_nothing(approver_client, pending_order, lambda_client,
-                                                                 dynamodb_client, aws):
+def test_reject_without_reason_is_a_form_error_and_sends_nothing(
+    approver_client, pending_order, lambda_client, dynamodb_client, aws
+):
     order = pending_order()
     url = reverse("approvals:reject", args=[order["orderId"]])
     response = approver_client.post(url, {"reason": "   "})
@@ -97,8 +103,9 @@ def test_htmx_decision_replaces_row_and_updates_badge(approver_client, pending_o
     execution_wait(lambda_client, order["executionArn"])
 
 
-def test_second_decision_is_told_already_decided(approver_client, client, second_approver, pending_order,
-                                                 lambda_client):
+def test_second_decision_is_told_already_decided(
+    approver_client, client, second_approver, pending_order, lambda_client
+):
     order = pending_order()
     approver_client.post(reverse("approvals:approve", args=[order["orderId"]]), {})
     client.force_login(second_approver)
@@ -126,8 +133,9 @@ def test_operator_cannot_decide(operator_client, pending_order, dynamodb_client,
 
 
 @pytest.mark.parametrize("identity", ["username", "email"])
-def test_requester_cannot_decide_own_order_admins_included(identity, client, admin_user, pending_order,
-                                                          dynamodb_client, aws, lambda_client):
+def test_requester_cannot_decide_own_order_admins_included(
+    identity, client, admin_user, pending_order, dynamodb_client, aws, lambda_client
+):
     admin_user.email = "boss@example.com"
     admin_user.save()
     requested_by = admin_user.username if identity == "username" else "Boss@Example.com"
@@ -171,8 +179,9 @@ def test_unknown_order_is_404(approver_client, aws):
     assert approver_client.post("/approvals/does-not-exist/approve", {}).status_code == 404
 
 
-def test_no_js_decision_redirects_back_with_message_and_only_to_safe_urls(approver_client, pending_order,
-                                                                           lambda_client):
+def test_no_js_decision_redirects_back_with_message_and_only_to_safe_urls(
+    approver_client, pending_order, lambda_client
+):
     first, second = pending_order(), pending_order()
     inbox = approver_client.get(reverse("approvals:inbox"), {"q": "northwind", "sort": "amount"})
     assert 'name="next" value="/approvals/?q=northwind&amp;sort=amount"' in inbox.content.decode()
@@ -181,7 +190,9 @@ def test_no_js_decision_redirects_back_with_message_and_only_to_safe_urls(approv
     assert response.status_code == 302 and response["Location"] == back
     followed = approver_client.get(back)
     assert f"Approved order {first['orderId'][:8]}" in followed.content.decode()
-    evil = approver_client.post(reverse("approvals:approve", args=[second["orderId"]]), {"next": "https://evil.example/"})
+    evil = approver_client.post(
+        reverse("approvals:approve", args=[second["orderId"]]), {"next": "https://evil.example/"}
+    )
     assert evil["Location"] == reverse("approvals:inbox")
     for order in (first, second):
         execution_wait(lambda_client, order["executionArn"])

@@ -18,13 +18,17 @@ from tests.orders import execution_wait, history, order_get
 
 
 def _callback_events(lambda_client, arn):
-    return [e for e in history(lambda_client, arn) if e["EventType"].startswith("Callback") and
-            e["EventType"] != "CallbackStarted"]
+    return [
+        e
+        for e in history(lambda_client, arn)
+        if e["EventType"].startswith("Callback") and e["EventType"] != "CallbackStarted"
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_decisions_send_exactly_one_callback(pending_order, lambda_client, dynamodb_client, aws,
-                                                               django_user_model, settings, monkeypatch):
+def test_twenty_concurrent_decisions_send_exactly_one_callback(
+    pending_order, lambda_client, dynamodb_client, aws, django_user_model, settings, monkeypatch
+):
     """20 threads, 20 users, 20 test clients posting approve/reject at the same instant through the views.
 
     The test database of `make test` is SQLite in memory with a shared cache, where concurrent writers fail
@@ -106,15 +110,18 @@ def test_expired_order_tells_window_is_over(approver_client, pending_order, lamb
 
 
 @pytest.mark.django_db
-def test_callback_closed_while_still_pending_is_not_left_deciding(approver, pending_order, lambda_client,
-                                                                  dynamodb_client, aws):
+def test_callback_closed_while_still_pending_is_not_left_deciding(
+    approver, pending_order, lambda_client, dynamodb_client, aws
+):
     """The gap between the callback timing out and the workflow writing `expired`: the claim wins,
     the emulator answers 404 (closed), the history says timed out -> order expired, audit row."""
     order = pending_order(approvalTimeoutSeconds=2)
     execution_wait(lambda_client, order["executionArn"])
     dynamodb_client.update_item(
-        TableName=aws.table, Key={"orderId": {"S": order["orderId"]}},
-        UpdateExpression="SET #s = :p", ExpressionAttributeNames={"#s": "status"},
+        TableName=aws.table,
+        Key={"orderId": {"S": order["orderId"]}},
+        UpdateExpression="SET #s = :p",
+        ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":p": {"S": "pending_approval"}},
     )
     result = services.order_decide(order_id=order["orderId"], user=approver, approve=True)
@@ -131,12 +138,25 @@ def test_aws_callback_timeout_exception_is_closed(approver, pending_order, dynam
     order = pending_order()
     client, reads = aws_client("lambda"), aws_client("lambda", max_attempts=1)  # durable_api's two clients
     with Stubber(client) as send_stub, Stubber(reads) as stub:
-        send_stub.add_client_error("send_durable_execution_callback_success", "CallbackTimeoutException",
-                                   "Callback timed out", 400)
-        started = {"EventType": "CallbackStarted", "EventId": 5, "Id": "cb1", "Name": "approval",
-                   "EventTimestamp": datetime.now(UTC), "CallbackStartedDetails": {"CallbackId": order["callbackId"]}}
-        timed_out = {"EventType": "CallbackTimedOut", "EventId": 6, "Id": "cb1", "Name": "approval",
-                     "EventTimestamp": datetime.now(UTC), "CallbackTimedOutDetails": {"Error": {}}}
+        send_stub.add_client_error(
+            "send_durable_execution_callback_success", "CallbackTimeoutException", "Callback timed out", 400
+        )
+        started = {
+            "EventType": "CallbackStarted",
+            "EventId": 5,
+            "Id": "cb1",
+            "Name": "approval",
+            "EventTimestamp": datetime.now(UTC),
+            "CallbackStartedDetails": {"CallbackId": order["callbackId"]},
+        }
+        timed_out = {
+            "EventType": "CallbackTimedOut",
+            "EventId": 6,
+            "Id": "cb1",
+            "Name": "approval",
+            "EventTimestamp": datetime.now(UTC),
+            "CallbackTimedOutDetails": {"Error": {}},
+        }
         stub.add_response("get_durable_execution_history", {"Events": [started, timed_out]})
         result = services.order_decide(order_id=order["orderId"], user=approver, approve=True)
     assert result.outcome == "closed"
@@ -144,15 +164,15 @@ def test_aws_callback_timeout_exception_is_closed(approver, pending_order, dynam
 
 
 @pytest.mark.django_db
-def test_throttling_is_retried_with_backoff(approver, pending_order, dynamodb_client, lambda_client, aws,
-                                            fast_retries):
+def test_throttling_is_retried_with_backoff(approver, pending_order, dynamodb_client, lambda_client, aws, fast_retries):
     """TooManyRequestsException twice, then success (throttling cannot be provoked on the emulator: Stubber)."""
     order = pending_order()
     client = aws_client("lambda")
     with Stubber(client) as stub:
         for _ in range(2):
-            stub.add_client_error("send_durable_execution_callback_success", "TooManyRequestsException",
-                                  "Rate exceeded", 429)
+            stub.add_client_error(
+                "send_durable_execution_callback_success", "TooManyRequestsException", "Rate exceeded", 429
+            )
         stub.add_response("send_durable_execution_callback_success", {})
         result = services.order_decide(order_id=order["orderId"], user=approver, approve=True)
         stub.assert_no_pending_responses()
@@ -161,8 +181,9 @@ def test_throttling_is_retried_with_backoff(approver, pending_order, dynamodb_cl
 
 
 @pytest.mark.django_db
-def test_endpoint_down_releases_claim_with_clear_error(approver, pending_order, dynamodb_client, aws, settings,
-                                                       fast_retries, caplog):
+def test_endpoint_down_releases_claim_with_clear_error(
+    approver, pending_order, dynamodb_client, aws, settings, fast_retries, caplog
+):
     order = pending_order()
     settings.LAMBDA_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens there
     settings.AWS_MAX_ATTEMPTS = 1
@@ -197,8 +218,15 @@ def test_callback_id_never_reaches_the_browser(approver_client, pending_order, a
 
 def _claim(order: dict, *, by: str = "approver", minutes_ago: int = 10) -> str:
     claimed_at = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z")
-    claim = orders_table.order_claim(order_id=order["orderId"], token="tok-" + order["orderId"], claimed_by=by,
-                                     decision="approve", comment="crashed", claimed_at=claimed_at, not_by=[by])
+    claim = orders_table.order_claim(
+        order_id=order["orderId"],
+        token="tok-" + order["orderId"],
+        claimed_by=by,
+        decision="approve",
+        comment="crashed",
+        claimed_at=claimed_at,
+        not_by=[by],
+    )
     return claim.token
 
 
@@ -218,8 +246,9 @@ def test_stale_claim_with_open_callback_is_released(approver, pending_order, dyn
 
 
 @pytest.mark.django_db
-def test_stale_claim_whose_callback_was_delivered_is_finalised(approver, pending_order, dynamodb_client, aws,
-                                                              lambda_client):
+def test_stale_claim_whose_callback_was_delivered_is_finalised(
+    approver, pending_order, dynamodb_client, aws, lambda_client
+):
     order = pending_order()
     _claim(order)
     # The crash happened after the callback was sent: the workflow resumes and writes `approved` itself,
@@ -230,8 +259,10 @@ def test_stale_claim_whose_callback_was_delivered_is_finalised(approver, pending
     )
     execution_wait(lambda_client, order["executionArn"])
     dynamodb_client.update_item(  # the state a crash leaves if the workflow had not yet run its step
-        TableName=aws.table, Key={"orderId": {"S": order["orderId"]}},
-        UpdateExpression="SET #s = :d", ExpressionAttributeNames={"#s": "status"},
+        TableName=aws.table,
+        Key={"orderId": {"S": order["orderId"]}},
+        UpdateExpression="SET #s = :d",
+        ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":d": {"S": "deciding"}},
     )
     counts = services.claims_release_stale(older_than_seconds=60)

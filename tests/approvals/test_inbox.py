@@ -86,18 +86,41 @@ def test_inbox_reads_with_a_query_never_a_scan(approver_client, private_table, d
 
 def _order(**fields) -> Order:
     defaults = dict(
-        order_id="o", status="pending_approval", customer_name="c", amount=None, items=[], requested_by="r",
-        created_at=NOW - timedelta(seconds=1000), created_at_raw="", execution_arn="", approval_deadline=None,
-        approval_timeout_seconds=1000, has_callback=True, claimed_by="", claimed_at=None, claim_decision="",
-        decided_by="", decided_at=None, decision_comment="", attributes={},
+        order_id="o",
+        status="pending_approval",
+        customer_name="c",
+        amount=None,
+        items=[],
+        requested_by="r",
+        created_at=NOW - timedelta(seconds=1000),
+        created_at_raw="",
+        execution_arn="",
+        approval_deadline=None,
+        approval_timeout_seconds=1000,
+        has_callback=True,
+        claimed_by="",
+        claimed_at=None,
+        claim_decision="",
+        decided_by="",
+        decided_at=None,
+        decision_comment="",
+        attributes={},
     )
     return Order(**{**defaults, **fields})
 
 
 @pytest.mark.parametrize(
     ("seconds_left", "state"),
-    [(900, "ok"), (260, "ok"), (240, "amber"), (101, "amber"), (99, "red"), (1, "red"), (0, "expired"),
-     (-50, "expired")],
+    [
+        (900, "ok"),
+        (260, "ok"),
+        (240, "amber"),
+        (101, "amber"),
+        (99, "red"),
+        (1, "red"),
+        (0, "expired"),
+        (-50, "expired"),
+    ],
 )
 def test_countdown_colours(seconds_left, state):
     order = _order(approval_deadline=NOW + timedelta(seconds=seconds_left))
@@ -109,14 +132,34 @@ def test_countdown_without_deadline_is_unknown():
 
 
 def test_filter_by_customer_or_requester_and_sort(approver_client, private_table):
-    private_table([
-        order_item(created=NOW - timedelta(minutes=30), customer="Acme", amount="10.00", requested_by="zoe",
-                   order_id="a", timeout=7200),
-        order_item(created=NOW - timedelta(minutes=20), customer="Globex", amount="900.00", requested_by="ann",
-                   order_id="b", timeout=1500),
-        order_item(created=NOW - timedelta(minutes=10), customer="Initech", amount="55.50", requested_by="acme-bot",
-                   order_id="c", timeout=3600),
-    ])
+    private_table(
+        [
+            order_item(
+                created=NOW - timedelta(minutes=30),
+                customer="Acme",
+                amount="10.00",
+                requested_by="zoe",
+                order_id="a",
+                timeout=7200,
+            ),
+            order_item(
+                created=NOW - timedelta(minutes=20),
+                customer="Globex",
+                amount="900.00",
+                requested_by="ann",
+                order_id="b",
+                timeout=1500,
+            ),
+            order_item(
+                created=NOW - timedelta(minutes=10),
+                customer="Initech",
+                amount="55.50",
+                requested_by="acme-bot",
+                order_id="c",
+                timeout=3600,
+            ),
+        ]
+    )
     inbox = reverse("approvals:inbox")
     assert _ids(approver_client.get(inbox)) == ["a", "b", "c"]
     assert _ids(approver_client.get(inbox, {"q": "ACME"})) == ["a", "c"]  # customer or requester
@@ -131,13 +174,16 @@ def test_filter_by_customer_or_requester_and_sort(approver_client, private_table
 def test_columns_countdown_and_own_orders(client, approver, private_table):
     approver.email = "approver@example.com"
     approver.save()
-    private_table([
-        order_item(created=NOW - timedelta(seconds=3500), timeout=3600, order_id="red-one"),
-        order_item(created=NOW - timedelta(seconds=3000), timeout=3600, order_id="amber-one"),
-        order_item(created=NOW - timedelta(seconds=4000), timeout=3600, order_id="gone-one"),
-        order_item(created=NOW - timedelta(seconds=60), timeout=3600, order_id="mine",
-                   requested_by="APPROVER@example.com"),
-    ])
+    private_table(
+        [
+            order_item(created=NOW - timedelta(seconds=3500), timeout=3600, order_id="red-one"),
+            order_item(created=NOW - timedelta(seconds=3000), timeout=3600, order_id="amber-one"),
+            order_item(created=NOW - timedelta(seconds=4000), timeout=3600, order_id="gone-one"),
+            order_item(
+                created=NOW - timedelta(seconds=60), timeout=3600, order_id="mine", requested_by="APPROVER@example.com"
+            ),
+        ]
+    )
     client.force_login(approver)
     body = client.get(reverse("approvals:inbox")).content.decode()
     for header in ("Order", "Customer", "Amount", "Items", "Requested by", "Age", "Time left"):
@@ -182,8 +228,10 @@ def test_badge_zero_and_anonymous(client, approver, private_table):
 def test_pending_count_selector(private_table):
     from approvals.selectors import orders_pending_count
 
-    private_table([order_item(created=NOW - timedelta(minutes=i)) for i in range(3)]
-                  + [order_item(created=NOW, status="rejected")])
+    private_table(
+        [order_item(created=NOW - timedelta(minutes=i)) for i in range(3)]
+        + [order_item(created=NOW, status="rejected")]
+    )
     assert orders_pending_count() == 3
 
 
@@ -231,8 +279,18 @@ def test_order_detail_shows_every_attribute_and_execution(approver_client, pendi
     order = pending_order()
     url = reverse("approvals:order", args=[order["orderId"]])
     body = approver_client.get(url).content.decode()
-    for attribute in ("orderId", "customerName", "amount", "items", "requestedBy", "status", "createdAt",
-                      "executionArn", "approvalDeadline", "approvalTimeoutSeconds"):
+    for attribute in (
+        "orderId",
+        "customerName",
+        "amount",
+        "items",
+        "requestedBy",
+        "status",
+        "createdAt",
+        "executionArn",
+        "approvalDeadline",
+        "approvalTimeoutSeconds",
+    ):
         assert f'<dt class="mono">{attribute}</dt>' in body
     assert "callbackId" not in body and order["callbackId"] not in body
     assert f'data-copy="{order["executionArn"]}"' in body  # not synced yet: ARN with copy button
@@ -241,8 +299,9 @@ def test_order_detail_shows_every_attribute_and_execution(approver_client, pendi
     assert f'href="/executions/{execution.pk}/"' in body
 
 
-def test_operator_sees_inbox_without_buttons_and_no_role_is_403(operator_client, client, django_user_model,
-                                                                private_table):
+def test_operator_sees_inbox_without_buttons_and_no_role_is_403(
+    operator_client, client, django_user_model, private_table
+):
     private_table([order_item(created=NOW)])
     body = operator_client.get(reverse("approvals:inbox")).content.decode()
     assert "View only" in body

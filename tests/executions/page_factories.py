@@ -107,8 +107,15 @@ def events_make(execution: Execution, count: int, *, event_type: str = "StepSucc
         }
         rows.append(
             HistoryEvent(
-                execution=execution, event_id=event_id, event_type=event_type, sub_type="Step", operation_id=op,
-                name=f"step_{event_id}", timestamp=timestamp, details=raw[f"{event_type}Details"], raw=raw,
+                execution=execution,
+                event_id=event_id,
+                event_type=event_type,
+                sub_type="Step",
+                operation_id=op,
+                name=f"step_{event_id}",
+                timestamp=timestamp,
+                details=raw[f"{event_type}Details"],
+                raw=raw,
             )
         )
     HistoryEvent.objects.bulk_create(rows, batch_size=1000)

@@ -74,4 +74,3 @@ def execution_synced(function_name: str, arn: str, *, until=None) -> Execution:
         return execution if until is None or until(execution) else None
 
     return wait_until(ready, timeout=30, interval=0.3, message=f"{arn} synced")
-

@@ -79,8 +79,11 @@ def test_fail_open_callback_resumes_the_failure_path(
 
     audit = OperatorAction.objects.filter(outcome="succeeded").get()
     assert (audit.username, audit.action, audit.execution_id) == ("admin", "fail_callback", execution.pk)
-    assert (audit.operation_id, audit.operation_name, audit.reason) == (callback.operation_id, "approval",
-                                                                         "customer withdrew")
+    assert (audit.operation_id, audit.operation_name, audit.reason) == (
+        callback.operation_id,
+        "approval",
+        "customer withdrew",
+    )
     # The order went down its failure path, recording the error type the console sent.
     described = execution_wait(lambda_client, arn)
     assert described["Status"] == "SUCCEEDED"
@@ -133,7 +136,8 @@ def test_closed_callback_gives_a_clear_message_and_an_audit_row(
     execution_wait(lambda_client, arn)
     response = admin_client_.post(
         f"/executions/{execution.pk}/callbacks/{callback.operation_id}/fail",
-        {"reason": "too late", "confirm": "yes", "confirm_early": "yes"}, follow=True,
+        {"reason": "too late", "confirm": "yes", "confirm_early": "yes"},
+        follow=True,
     )
     assert response.status_code == 200
     assert api_calls == ["callback_fail"]
@@ -144,7 +148,8 @@ def test_closed_callback_gives_a_clear_message_and_an_audit_row(
     assert Execution.objects.get(pk=execution.pk).status == "SUCCEEDED"
     response = admin_client_.post(
         f"/executions/{execution.pk}/callbacks/{callback.operation_id}/fail",
-        {"reason": "again", "confirm": "yes", "confirm_early": "yes"}, follow=True,
+        {"reason": "again", "confirm": "yes", "confirm_early": "yes"},
+        follow=True,
     )
     assert response.status_code == 200 and api_calls == ["callback_fail"]
     assert OperatorAction.objects.order_by("-id").first().outcome == "not_running"
@@ -182,7 +187,8 @@ def test_stop_a_running_execution(admin_client_, lambda_client, stack, api_calls
     assert api_calls == [] and not OperatorAction.objects.exists()
 
     response = admin_client_.post(
-        f"/executions/{execution.pk}/stop", {"reason": "runaway", "confirm": "yes", "error_type": "OpsStop"},
+        f"/executions/{execution.pk}/stop",
+        {"reason": "runaway", "confirm": "yes", "error_type": "OpsStop"},
         follow=True,
     )
     assert response.status_code == 200 and api_calls == ["execution_stop"]
@@ -195,8 +201,9 @@ def test_stop_a_running_execution(admin_client_, lambda_client, stack, api_calls
     assert "Stop this execution" not in html  # no longer offered
 
     # Stopping a finished execution: clear message, audit row, no second call, no 500.
-    response = admin_client_.post(f"/executions/{execution.pk}/stop", {"reason": "again", "confirm": "yes"},
-                                  follow=True)
+    response = admin_client_.post(
+        f"/executions/{execution.pk}/stop", {"reason": "again", "confirm": "yes"}, follow=True
+    )
     assert response.status_code == 200 and api_calls == ["execution_stop"]
     assert "already finished" in response.content.decode()
     assert OperatorAction.objects.order_by("-id").first().outcome == "not_running"
@@ -206,8 +213,9 @@ def test_stop_of_an_execution_that_finished_since_the_last_sync(admin_client_, l
     arn = workflow_start(lambda_client, "SyncHold", {"timeout": 3600})
     execution = execution_synced("SyncHold", arn, until=has_open_callback("hold"))
     lambda_client.stop_durable_execution(DurableExecutionArn=arn)  # someone else stopped it
-    response = admin_client_.post(f"/executions/{execution.pk}/stop", {"reason": "runaway", "confirm": "yes"},
-                                  follow=True)
+    response = admin_client_.post(
+        f"/executions/{execution.pk}/stop", {"reason": "runaway", "confirm": "yes"}, follow=True
+    )
     assert response.status_code == 200 and api_calls == ["execution_stop"]
     # AWS refuses to stop a finished execution; the emulator accepts it again. Either way: an audit
     # row, a message, no 500, and the re-sync shows the real state.
@@ -242,8 +250,9 @@ def test_read_only_mode_offers_and_accepts_nothing(admin_client_, settings, api_
     from tests.executions.page_factories import callback_make, execution_make
 
     settings.READ_ONLY = True
-    execution = execution_make(needs_attention=True, attention_reasons=[{"code": "callback_overdue",
-                                                                         "message": "overdue"}])
+    execution = execution_make(
+        needs_attention=True, attention_reasons=[{"code": "callback_overdue", "message": "overdue"}]
+    )
     callback = callback_make(execution, operation_id="cb1")
     for url in (f"/executions/{execution.pk}/", "/executions/attention/", "/executions/timeouts/"):
         html = admin_client_.get(url).content.decode()
@@ -292,8 +301,9 @@ def test_bulk_fail_from_the_timeouts_list_reports_each_outcome(
     assert {e.pk for e in [*executions, late]} <= set(overdue)
     execution_wait(lambda_client, late_arn)
     targets = [overdue[e.pk].pk for e in [*executions, late]]
-    response = admin_client_.post("/executions/timeouts/fail", {"reason": "window over", "confirm": "yes",
-                                                               "targets": targets})
+    response = admin_client_.post(
+        "/executions/timeouts/fail", {"reason": "window over", "confirm": "yes", "targets": targets}
+    )
     assert response.status_code == 200
     results = {op.execution_id: result.audit.outcome for op, result in response.context["results"]}
     assert results == {executions[0].pk: "succeeded", executions[1].pk: "succeeded", late.pk: "closed"}
@@ -327,11 +337,16 @@ def test_aws_error_shapes_the_emulator_cannot_produce(admin_client_, settings, c
     callback = callback_make(execution, operation_id="cb1")
     client = aws_client("lambda")
     with Stubber(client) as stubber:
-        stubber.add_client_error("send_durable_execution_callback_failure", service_error_code=code,
-                                 http_status_code=status, service_message="stubbed")
+        stubber.add_client_error(
+            "send_durable_execution_callback_failure",
+            service_error_code=code,
+            http_status_code=status,
+            service_message="stubbed",
+        )
         response = admin_client_.post(
             f"/executions/{execution.pk}/callbacks/{callback.operation_id}/fail",
-            {"reason": "window over", "confirm": "yes"}, follow=True,
+            {"reason": "window over", "confirm": "yes"},
+            follow=True,
         )
     assert response.status_code == 200
     assert message in response.content.decode()

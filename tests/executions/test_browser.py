@@ -15,6 +15,7 @@ from tests.orders import execution_wait, order_for_execution, order_get, order_s
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
+
 @pytest.fixture(autouse=True)
 def roles_present(transactional_db):
     """Transactional tests flush the database, data-migrated groups included: put the roles back."""
@@ -38,17 +39,28 @@ def test_list_filters_in_the_browser(browser_login, operator, live_server, scree
     now = timezone.now()
     for i in range(6):
         execution_make(function=orders, name=f"order-{i}", status="SUCCEEDED", duration_ms=1200 * (i + 1))
-    execution_make(function=orders, name="order-failed", status="FAILED", error_type="InvalidOrderError",
-                   has_failures=True)
+    execution_make(
+        function=orders, name="order-failed", status="FAILED", error_type="InvalidOrderError", has_failures=True
+    )
     execution_make(function=billing, name="billing-failed", status="FAILED", error_type="CardDeclined")
-    execution_make(function=orders, name="order-waiting", needs_attention=True,
-                   attention_reasons=[{"code": "callback_sla", "message": "Callback approval open for 26 h"}],
-                   activity={"kind": "callback", "name": "approval", "since": (now - timedelta(hours=26)).isoformat(),
-                             "deadline": (now + timedelta(hours=2)).isoformat()})
-    execution_make(function=orders, name="order-retrying",
-                   activity={"kind": "retry", "name": "charge", "attempt": 3})
-    execution_make(function=billing, name="billing-sleeping",
-                   activity={"kind": "wait", "name": "cool_down", "until": (now + timedelta(minutes=7)).isoformat()})
+    execution_make(
+        function=orders,
+        name="order-waiting",
+        needs_attention=True,
+        attention_reasons=[{"code": "callback_sla", "message": "Callback approval open for 26 h"}],
+        activity={
+            "kind": "callback",
+            "name": "approval",
+            "since": (now - timedelta(hours=26)).isoformat(),
+            "deadline": (now + timedelta(hours=2)).isoformat(),
+        },
+    )
+    execution_make(function=orders, name="order-retrying", activity={"kind": "retry", "name": "charge", "attempt": 3})
+    execution_make(
+        function=billing,
+        name="billing-sleeping",
+        activity={"kind": "wait", "name": "cool_down", "until": (now + timedelta(minutes=7)).isoformat()},
+    )
 
     page = browser_login(operator)
     page.goto(f"{live_server.url}/executions/")
@@ -93,8 +105,7 @@ def test_timeline_of_an_order_approval_execution(
     timeline = page.locator("[data-timeline]")
     timeline.wait_for()
     names = timeline.locator(".tl-body .tl-row[data-key] .tl-name").all_inner_texts()
-    for step in ("create_order", "validate_order", "approval", "store_callback", "process_order",
-                 "send_notification"):
+    for step in ("create_order", "validate_order", "approval", "store_callback", "process_order", "send_notification"):
         assert step in names
     assert timeline.locator(".tl-body .tl-row[data-key] .seg").count() >= 6
     invocations = timeline.locator(".tl-invocations .seg.invocation")
@@ -145,9 +156,12 @@ def test_admin_fails_an_overdue_callback_from_the_timeouts_list(
     arn = order_start(lambda_client)
     order = order_for_execution(dynamodb_client, stack.table, arn)
     execution_synced("OrderApproval", arn)
-    execution_make(name="already-timed-out", status="TIMED_OUT",
-                   attention_reasons=[{"code": "timed_out", "message": "The execution timed out."}],
-                   needs_attention=True)
+    execution_make(
+        name="already-timed-out",
+        status="TIMED_OUT",
+        attention_reasons=[{"code": "timed_out", "message": "The execution timed out."}],
+        needs_attention=True,
+    )
 
     page = browser_login(admin_user)
     execution = Execution.objects.get(arn=arn)
@@ -185,28 +199,53 @@ def test_screenshots_of_the_other_pages(browser_login, operator, admin_user, liv
     function = function_make("OrderApproval")
     now = timezone.now()
     for day in range(14):
-        for status, count in (("SUCCEEDED", 6 + day % 4), ("FAILED", day % 3), ("TIMED_OUT", day % 5 == 0),
-                              ("STOPPED", day % 7 == 0)):
+        for status, count in (
+            ("SUCCEEDED", 6 + day % 4),
+            ("FAILED", day % 3),
+            ("TIMED_OUT", day % 5 == 0),
+            ("STOPPED", day % 7 == 0),
+        ):
             for _ in range(int(count)):
-                execution_make(function=function, status=status, started_ago=timedelta(days=day, hours=1),
-                               ended_at=now - timedelta(days=day))
-    stuck = execution_make(function=function, name="order-stuck", needs_attention=True,
-                           started_ago=timedelta(hours=30),
-                           attention_reasons=[{"code": "callback_sla", "message": "Callback approval open for 30 h"}],
-                           activity={"kind": "callback", "name": "approval",
-                                     "since": (now - timedelta(hours=30)).isoformat()})
+                execution_make(
+                    function=function,
+                    status=status,
+                    started_ago=timedelta(days=day, hours=1),
+                    ended_at=now - timedelta(days=day),
+                )
+    stuck = execution_make(
+        function=function,
+        name="order-stuck",
+        needs_attention=True,
+        started_ago=timedelta(hours=30),
+        attention_reasons=[{"code": "callback_sla", "message": "Callback approval open for 30 h"}],
+        activity={"kind": "callback", "name": "approval", "since": (now - timedelta(hours=30)).isoformat()},
+    )
     callback_make(stuck, opened_ago=timedelta(hours=30), timeout=None)
-    execution_make(function=function, name="order-invalid", status="FAILED", has_failures=True,
-                   error_type="InvalidOrderError", error_message="amount must be positive")
+    execution_make(
+        function=function,
+        name="order-invalid",
+        status="FAILED",
+        has_failures=True,
+        error_type="InvalidOrderError",
+        error_message="amount must be positive",
+    )
     from approvals.models import Decision
 
     for index, minutes in enumerate((0.4, 2, 3, 4, 8, 9, 12, 25, 40, 50, 70, 130, 300, 600, 1600)):
-        decision = Decision.objects.create(order_id=f"o-{index}", decision="approve", username="dana",
-                                           outcome="succeeded", order_created_at=now - timedelta(minutes=minutes))
+        decision = Decision.objects.create(
+            order_id=f"o-{index}",
+            decision="approve",
+            username="dana",
+            outcome="succeeded",
+            order_created_at=now - timedelta(minutes=minutes),
+        )
         Decision.objects.filter(pk=decision.pk).update(created_at=now)
     page = browser_login(operator)
-    for path, name in (("/", "overview"), ("/executions/attention/", "attention"),
-                       ("/executions/failures/?since=all", "failures")):
+    for path, name in (
+        ("/", "overview"),
+        ("/executions/attention/", "attention"),
+        ("/executions/failures/?since=all", "failures"),
+    ):
         page.goto(f"{live_server.url}{path}")
         assert page.locator("h1").count() == 1
         page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)

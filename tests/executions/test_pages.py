@@ -27,8 +27,17 @@ pytestmark = pytest.mark.django_db
 # --- access -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["/", "/executions/", "/executions/attention/", "/executions/failures/",
-                                 "/executions/timeouts/", "/executions/actions/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/executions/",
+        "/executions/attention/",
+        "/executions/failures/",
+        "/executions/timeouts/",
+        "/executions/actions/",
+    ],
+)
 def test_pages_need_login(client, url):
     response = client.get(url)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -48,8 +57,12 @@ def test_user_without_a_role_gets_403(client, django_user_model):
 def test_overview_counts_link_to_filtered_lists(operator_client):
     function = function_make()
     execution_make(function=function, status="RUNNING")
-    execution_make(function=function, status="RUNNING", needs_attention=True,
-                   attention_reasons=[{"code": "callback_overdue", "message": "Callback approval is overdue"}])
+    execution_make(
+        function=function,
+        status="RUNNING",
+        needs_attention=True,
+        attention_reasons=[{"code": "callback_overdue", "message": "Callback approval is overdue"}],
+    )
     execution_make(function=function, status="FAILED", error_type="InvalidOrderError")
     execution_make(function=function, status="TIMED_OUT")
     execution_make(function=function, status="SUCCEEDED")
@@ -77,8 +90,11 @@ def test_overview_hourly_range(operator_client):
 
 
 def test_overview_warns_when_the_sync_is_stale(operator_client):
-    function_make(synced_ago=timedelta(hours=2), last_sync_error="DurableApiUnavailable: endpoint unreachable",
-                  last_sync_error_at=timezone.now() - timedelta(minutes=1))
+    function_make(
+        synced_ago=timedelta(hours=2),
+        last_sync_error="DurableApiUnavailable: endpoint unreachable",
+        last_sync_error_at=timezone.now() - timedelta(minutes=1),
+    )
     execution_make(status="RUNNING")
     html = operator_client.get("/").content.decode()
     assert "Data may be out of date" in html
@@ -97,12 +113,19 @@ def test_fresh_sync_shows_no_banner(operator_client):
 
 def test_list_shows_what_each_execution_is_doing(operator_client):
     now = timezone.now()
-    execution_make(name="cb-one", activity={"kind": "callback", "name": "approval",
-                                            "since": (now - timedelta(hours=3, minutes=12)).isoformat(),
-                                            "deadline": (now + timedelta(hours=20, seconds=30)).isoformat()})
+    execution_make(
+        name="cb-one",
+        activity={
+            "kind": "callback",
+            "name": "approval",
+            "since": (now - timedelta(hours=3, minutes=12)).isoformat(),
+            "deadline": (now + timedelta(hours=20, seconds=30)).isoformat(),
+        },
+    )
     execution_make(name="retry-one", activity={"kind": "retry", "name": "charge", "attempt": 3})
-    execution_make(name="sleep-one", activity={"kind": "wait", "name": "pause",
-                                               "until": (now + timedelta(minutes=5)).isoformat()})
+    execution_make(
+        name="sleep-one", activity={"kind": "wait", "name": "pause", "until": (now + timedelta(minutes=5)).isoformat()}
+    )
     execution_make(name="weird-one", activity={"kind": "teleport", "name": "x"})
     execution_make(name="broken-one", activity={"kind": "callback"})
     html = operator_client.get("/executions/").content.decode()
@@ -203,50 +226,124 @@ def test_list_query_count_does_not_grow_with_rows(operator_client, settings):
 def _rich_execution():
     function = function_make()
     now = timezone.now()
-    execution = execution_make(function=function, name="rich", started_ago=timedelta(minutes=10),
-                               input={"orderId": "ord-42", "amount": 12}, version="3")
+    execution = execution_make(
+        function=function,
+        name="rich",
+        started_ago=timedelta(minutes=10),
+        input={"orderId": "ord-42", "amount": 12},
+        version="3",
+    )
     start = execution.started_at
     operation_make(execution, operation_id="exec", op_type="execution", name="", status="STARTED")
-    operation_make(execution, name="create_order", started_at=start, ended_at=start + timedelta(seconds=1),
-                   result_preview='{"orderId": "ord-42"}')
     operation_make(
-        execution, name="charge", status="SUCCEEDED", attempts=3,
-        started_at=start + timedelta(seconds=2), ended_at=start + timedelta(seconds=40),
+        execution,
+        name="create_order",
+        started_at=start,
+        ended_at=start + timedelta(seconds=1),
+        result_preview='{"orderId": "ord-42"}',
+    )
+    operation_make(
+        execution,
+        name="charge",
+        status="SUCCEEDED",
+        attempts=3,
+        started_at=start + timedelta(seconds=2),
+        ended_at=start + timedelta(seconds=40),
         attempt_history=[
-            {"attempt": 1, "started": (start + timedelta(seconds=2)).isoformat(),
-             "ended": (start + timedelta(seconds=3)).isoformat(), "status": "FAILED", "error_type": "CardDeclined",
-             "error_message": "declined", "next_delay_seconds": 10},
-            {"attempt": 2, "started": (start + timedelta(seconds=13)).isoformat(),
-             "ended": (start + timedelta(seconds=14)).isoformat(), "status": "FAILED", "error_type": "CardDeclined",
-             "next_delay_seconds": 20},
-            {"attempt": 3, "started": (start + timedelta(seconds=34)).isoformat(),
-             "ended": (start + timedelta(seconds=40)).isoformat(), "status": "SUCCEEDED"},
+            {
+                "attempt": 1,
+                "started": (start + timedelta(seconds=2)).isoformat(),
+                "ended": (start + timedelta(seconds=3)).isoformat(),
+                "status": "FAILED",
+                "error_type": "CardDeclined",
+                "error_message": "declined",
+                "next_delay_seconds": 10,
+            },
+            {
+                "attempt": 2,
+                "started": (start + timedelta(seconds=13)).isoformat(),
+                "ended": (start + timedelta(seconds=14)).isoformat(),
+                "status": "FAILED",
+                "error_type": "CardDeclined",
+                "next_delay_seconds": 20,
+            },
+            {
+                "attempt": 3,
+                "started": (start + timedelta(seconds=34)).isoformat(),
+                "ended": (start + timedelta(seconds=40)).isoformat(),
+                "status": "SUCCEEDED",
+            },
         ],
     )
-    operation_make(execution, op_type="wait", name="cool_down", status="SUCCEEDED", wait_seconds=60,
-                   started_at=start + timedelta(seconds=41), ended_at=start + timedelta(seconds=101),
-                   wait_scheduled_end=start + timedelta(seconds=101))
-    group = operation_make(execution, operation_id="map1", op_type="context", sub_type="Map", name="squares",
-                           started_at=start + timedelta(seconds=102), ended_at=start + timedelta(seconds=110))
+    operation_make(
+        execution,
+        op_type="wait",
+        name="cool_down",
+        status="SUCCEEDED",
+        wait_seconds=60,
+        started_at=start + timedelta(seconds=41),
+        ended_at=start + timedelta(seconds=101),
+        wait_scheduled_end=start + timedelta(seconds=101),
+    )
+    group = operation_make(
+        execution,
+        operation_id="map1",
+        op_type="context",
+        sub_type="Map",
+        name="squares",
+        started_at=start + timedelta(seconds=102),
+        ended_at=start + timedelta(seconds=110),
+    )
     for i in range(3):
-        it = operation_make(execution, operation_id=f"it{i}", op_type="context", sub_type="MapIteration",
-                            name=f"squares-{i}", parent_operation_id=group.operation_id,
-                            started_at=start + timedelta(seconds=102), ended_at=start + timedelta(seconds=105 + i),
-                            status="FAILED" if i == 2 else "SUCCEEDED")
-        operation_make(execution, name=f"square_{i}", parent_operation_id=it.operation_id,
-                       started_at=start + timedelta(seconds=103), ended_at=start + timedelta(seconds=104 + i),
-                       status="FAILED" if i == 2 else "SUCCEEDED",
-                       error_type="ItemError" if i == 2 else "")
-    operation_make(execution, op_type="chained_invoke", name="call_target", sub_type="ChainedInvoke",
-                   started_at=start + timedelta(seconds=111), ended_at=start + timedelta(seconds=115))
-    callback_make(execution, name="approval", opened_ago=now - start - timedelta(seconds=120),
-                  timeout=timedelta(hours=24), heartbeat_timeout_seconds=600)
-    operation_make(execution, op_type="teleport", sub_type="Quantum", name="mystery", status="ENTANGLED",
-                   started_at=start + timedelta(seconds=116), ended_at=start + timedelta(seconds=117))
+        it = operation_make(
+            execution,
+            operation_id=f"it{i}",
+            op_type="context",
+            sub_type="MapIteration",
+            name=f"squares-{i}",
+            parent_operation_id=group.operation_id,
+            started_at=start + timedelta(seconds=102),
+            ended_at=start + timedelta(seconds=105 + i),
+            status="FAILED" if i == 2 else "SUCCEEDED",
+        )
+        operation_make(
+            execution,
+            name=f"square_{i}",
+            parent_operation_id=it.operation_id,
+            started_at=start + timedelta(seconds=103),
+            ended_at=start + timedelta(seconds=104 + i),
+            status="FAILED" if i == 2 else "SUCCEEDED",
+            error_type="ItemError" if i == 2 else "",
+        )
+    operation_make(
+        execution,
+        op_type="chained_invoke",
+        name="call_target",
+        sub_type="ChainedInvoke",
+        started_at=start + timedelta(seconds=111),
+        ended_at=start + timedelta(seconds=115),
+    )
+    callback_make(
+        execution,
+        name="approval",
+        opened_ago=now - start - timedelta(seconds=120),
+        timeout=timedelta(hours=24),
+        heartbeat_timeout_seconds=600,
+    )
+    operation_make(
+        execution,
+        op_type="teleport",
+        sub_type="Quantum",
+        name="mystery",
+        status="ENTANGLED",
+        started_at=start + timedelta(seconds=116),
+        ended_at=start + timedelta(seconds=117),
+    )
     for offset, seconds in ((0, 1.5), (13, 1.0), (34, 7), (101, 15), (119, 1.2)):
         invocation_make(execution, start_offset=offset, seconds=seconds)
-    invocation_make(execution, start_offset=200, seconds=0.5, error_type="Sandbox.Timedout",
-                    error_message="Task timed out")
+    invocation_make(
+        execution, start_offset=200, seconds=0.5, error_type="Sandbox.Timedout", error_message="Task timed out"
+    )
     return execution
 
 
@@ -287,8 +384,9 @@ def test_detail_full_axis_includes_the_deadline(operator_client):
 
 def test_detail_escapes_payloads_and_errors(operator_client):
     evil = "<script>alert('x')</script><img src=x onerror=alert(1)>"
-    execution = execution_make(status="FAILED", name=evil, error_type=evil, error_message=evil,
-                               input={"note": evil}, error_stack=[evil])
+    execution = execution_make(
+        status="FAILED", name=evil, error_type=evil, error_message=evil, input={"note": evil}, error_stack=[evil]
+    )
     operation_make(execution, name=evil, result_preview=json.dumps({"html": evil}), error_message=evil)
     events_make(execution, 2, details={"Result": {"Payload": json.dumps({"t": "m", "v": {"html": evil}})}})
     html = operator_client.get(f"/executions/{execution.pk}/").content.decode()
@@ -308,8 +406,9 @@ def test_detail_of_unknown_event_types_and_decoded_envelopes(operator_client):
 
 def test_detail_hides_callback_ids_in_event_details_and_download(operator_client):
     execution = execution_make()
-    events_make(execution, 1, event_type="CallbackStarted",
-                details={"CallbackId": "SECRET-CALLBACK-TOKEN-9", "Timeout": 60})
+    events_make(
+        execution, 1, event_type="CallbackStarted", details={"CallbackId": "SECRET-CALLBACK-TOKEN-9", "Timeout": 60}
+    )
     html = operator_client.get(f"/executions/{execution.pk}/").content.decode()
     assert "SECRET-CALLBACK-TOKEN" not in html
     body = b"".join(operator_client.get(f"/executions/{execution.pk}/history.json").streaming_content)
@@ -377,11 +476,18 @@ def test_detail_404_for_unknown_execution(operator_client):
 
 
 def test_attention_list_oldest_first_with_reasons(operator_client):
-    new = execution_make(name="new", needs_attention=True, started_ago=timedelta(minutes=5),
-                         attention_reasons=[{"code": "no_progress", "message": "No progress for 20 m"}])
-    old = execution_make(name="old", needs_attention=True, started_ago=timedelta(hours=5),
-                         attention_reasons=[{"code": "callback_overdue", "message": "Callback approval overdue",
-                                             "operation_id": "cb"}])
+    new = execution_make(
+        name="new",
+        needs_attention=True,
+        started_ago=timedelta(minutes=5),
+        attention_reasons=[{"code": "no_progress", "message": "No progress for 20 m"}],
+    )
+    old = execution_make(
+        name="old",
+        needs_attention=True,
+        started_ago=timedelta(hours=5),
+        attention_reasons=[{"code": "callback_overdue", "message": "Callback approval overdue", "operation_id": "cb"}],
+    )
     execution_make(name="fine")
     response = operator_client.get("/executions/attention/")
     assert [e.name for e in response.context["rows"]] == [old.name, new.name]
@@ -391,8 +497,9 @@ def test_attention_list_oldest_first_with_reasons(operator_client):
 
 
 def test_attention_offers_inline_fail_to_admins(admin_client_):
-    execution = execution_make(needs_attention=True,
-                               attention_reasons=[{"code": "callback_overdue", "message": "overdue"}])
+    execution = execution_make(
+        needs_attention=True, attention_reasons=[{"code": "callback_overdue", "message": "overdue"}]
+    )
     callback_make(execution, operation_id="cb-overdue")
     html = admin_client_.get("/executions/attention/").content.decode()
     assert f"/executions/{execution.pk}/callbacks/cb-overdue/fail" in html
@@ -442,12 +549,26 @@ def test_timeouts_list_respects_the_sla(operator_client, settings):
 def test_actions_log_filters(operator_client, admin_user):
     execution = execution_make(name="target-exec")
     for outcome in ("succeeded", "closed", "failed"):
-        OperatorAction.objects.create(user=admin_user, username="admin", action=OperatorAction.Action.FAIL_CALLBACK,
-                                      execution=execution, execution_arn=execution.arn, operation_id="cb",
-                                      operation_name="approval", reason=f"reason {outcome}", outcome=outcome)
-    OperatorAction.objects.create(user=admin_user, username="admin", action=OperatorAction.Action.STOP,
-                                  execution=execution, execution_arn=execution.arn, reason="stop it",
-                                  outcome="succeeded")
+        OperatorAction.objects.create(
+            user=admin_user,
+            username="admin",
+            action=OperatorAction.Action.FAIL_CALLBACK,
+            execution=execution,
+            execution_arn=execution.arn,
+            operation_id="cb",
+            operation_name="approval",
+            reason=f"reason {outcome}",
+            outcome=outcome,
+        )
+    OperatorAction.objects.create(
+        user=admin_user,
+        username="admin",
+        action=OperatorAction.Action.STOP,
+        execution=execution,
+        execution_arn=execution.arn,
+        reason="stop it",
+        outcome="succeeded",
+    )
     response = operator_client.get("/executions/actions/")
     assert len(response.context["page"].rows) == 4
     response = operator_client.get("/executions/actions/?action=fail_callback&outcome=closed")
@@ -462,11 +583,21 @@ def test_overview_time_to_decision_distribution(operator_client):
 
     now = timezone.now()
     for minutes in (0.5, 3, 3, 10, 45, 200, 2000):
-        decision = Decision.objects.create(order_id=f"o-{minutes}", decision="approve", username="dana",
-                                           outcome="succeeded", order_created_at=now - timedelta(minutes=minutes))
+        decision = Decision.objects.create(
+            order_id=f"o-{minutes}",
+            decision="approve",
+            username="dana",
+            outcome="succeeded",
+            order_created_at=now - timedelta(minutes=minutes),
+        )
         Decision.objects.filter(pk=decision.pk).update(created_at=now)
-    Decision.objects.create(order_id="lost", decision="approve", username="dana", outcome="already_decided",
-                            order_created_at=now - timedelta(minutes=1))
+    Decision.objects.create(
+        order_id="lost",
+        decision="approve",
+        username="dana",
+        outcome="already_decided",
+        order_created_at=now - timedelta(minutes=1),
+    )
     response = operator_client.get("/")
     assert response.context["decision_count"] == 7
     assert response.context["decision_p50"] == pytest.approx(600, abs=2)
@@ -504,16 +635,32 @@ def test_timeline_with_a_thousand_operations(operator_client):
 
     execution = execution_make(status="SUCCEEDED")
     start = execution.started_at
-    group = operation_make(execution, operation_id="map", op_type="context", sub_type="Map", name="fan",
-                           started_at=start, ended_at=start + timedelta(seconds=60))
-    Operation.objects.bulk_create([
-        Operation(execution=execution, operation_id=f"it{i}", parent_operation_id=group.operation_id,
-                  op_type="context", sub_type="MapIteration", name=f"fan-{i}", status="SUCCEEDED",
-                  started_at=start + timedelta(milliseconds=i * 50),
-                  ended_at=start + timedelta(milliseconds=i * 50 + 40),
-                  first_event_id=10 + i)
-        for i in range(1000)
-    ])
+    group = operation_make(
+        execution,
+        operation_id="map",
+        op_type="context",
+        sub_type="Map",
+        name="fan",
+        started_at=start,
+        ended_at=start + timedelta(seconds=60),
+    )
+    Operation.objects.bulk_create(
+        [
+            Operation(
+                execution=execution,
+                operation_id=f"it{i}",
+                parent_operation_id=group.operation_id,
+                op_type="context",
+                sub_type="MapIteration",
+                name=f"fan-{i}",
+                status="SUCCEEDED",
+                started_at=start + timedelta(milliseconds=i * 50),
+                ended_at=start + timedelta(milliseconds=i * 50 + 40),
+                first_event_id=10 + i,
+            )
+            for i in range(1000)
+        ]
+    )
     with CaptureQueriesContext(connection) as queries:
         response = operator_client.get(f"/executions/{execution.pk}/")
     assert response.status_code == 200

@@ -37,8 +37,12 @@ def render(client, execution: Execution) -> tuple[str, object]:
     [
         ("SyncRetries", {"fail_until": 5}, {"prepare", "flaky"}, {"Step"}),
         ("SyncWaits", {"first": 1, "second": 1}, {"short_pause", "compute"}, {"Wait", "Step"}),
-        ("SyncConcurrency", {}, {"outer_context", "inner_step", "squares", "fan_out", "branch_wait"},
-         {"RunInChildContext", "Map", "MapIteration", "Parallel", "ParallelBranch", "Wait", "Step"}),
+        (
+            "SyncConcurrency",
+            {},
+            {"outer_context", "inner_step", "squares", "fan_out", "branch_wait"},
+            {"RunInChildContext", "Map", "MapIteration", "Parallel", "ParallelBranch", "Wait", "Step"},
+        ),
         ("SyncInvoke", {"n": 4}, {"call_target"}, {"ChainedInvoke"}),
         ("SyncLarge", {"size": 300_000}, {"big_result"}, {"Step"}),
     ],
@@ -92,8 +96,16 @@ def test_imported_history_with_unknown_event_types_renders(operator_client, lamb
 
     arn = workflow_run(lambda_client, "SyncQuick", {"n": 3})
     events = boto_history(lambda_client, arn)
-    events.insert(2, {**events[1], "EventType": "StepTeleported", "EventId": 9999, "Id": "zz",
-                      "StepTeleportedDetails": {"Where": "<b>Mars</b>"}})
+    events.insert(
+        2,
+        {
+            **events[1],
+            "EventType": "StepTeleported",
+            "EventId": 9999,
+            "Id": "zz",
+            "StepTeleportedDetails": {"Where": "<b>Mars</b>"},
+        },
+    )
     execution = history_import(events=events, function_name="SyncQuick", name="imported")
     html, _timeline = render(operator_client, execution)
     assert "StepTeleported" in html and "&lt;b&gt;Mars&lt;/b&gt;" in html and "<b>Mars</b>" not in html
@@ -108,8 +120,15 @@ def test_pages_render_from_the_database_when_lambda_is_unreachable(operator_clie
     settings.AWS_MAX_ATTEMPTS = 1
     aws_clients_reset()
     functions_sync(function_name="SyncQuick")  # the poller's next cycle fails
-    for url in ("/", "/executions/", f"/executions/{execution.pk}/", "/executions/attention/",
-                "/executions/failures/", "/executions/timeouts/", "/executions/actions/"):
+    for url in (
+        "/",
+        "/executions/",
+        f"/executions/{execution.pk}/",
+        "/executions/attention/",
+        "/executions/failures/",
+        "/executions/timeouts/",
+        "/executions/actions/",
+    ):
         response = operator_client.get(url)
         assert response.status_code == 200, url
         html = response.content.decode()

@@ -265,6 +265,7 @@ def test_governor_holds_across_processes(tmp_path, backend, settings):
     stamps = sorted(stamp for worker in workers for stamp in json.loads(worker.communicate(timeout=60)[0]))
     assert all(worker.returncode == 0 for worker in workers)
     assert len(stamps) == 36
+
     # 36 calls at 10 calls/s across three processes. The stamps are taken after each grant, and a process that
     # was descheduled between picking a slot and claiming it runs as soon as it wakes, so a loaded machine can
     # bunch up to a few calls at a window's edge; over longer windows and the whole run the rate must hold.

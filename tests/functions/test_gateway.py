@@ -21,15 +21,36 @@ def own_gateway(local_stack, tmp_path_factory):
     port = services.free_port()
     log = open(tmp_path_factory.mktemp("gw") / "gateway.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "functions.gateway", "--port", str(port), "--emulator", local_stack.emulator_url,
-         "--function", "Echo=tests.functions.gateway_handlers:echo,plain",
-         "--function", "Boom=tests.functions.gateway_handlers:boom,plain",
-         "--function", "Broken=tests.functions.no_such_module:handler,plain"],
-        cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "functions.gateway",
+            "--port",
+            str(port),
+            "--emulator",
+            local_stack.emulator_url,
+            "--function",
+            "Echo=tests.functions.gateway_handlers:echo,plain",
+            "--function",
+            "Boom=tests.functions.gateway_handlers:boom,plain",
+            "--function",
+            "Broken=tests.functions.no_such_module:handler,plain",
+        ],
+        cwd=PROJECT_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     services.wait_for_http(f"{url}/health", process=process)
-    client = boto3.client("lambda", endpoint_url=url, region_name=TEST_REGION, aws_access_key_id="x",
-                          aws_secret_access_key="x", config=Config(retries={"max_attempts": 1}))
+    client = boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name=TEST_REGION,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 1}),
+    )
     yield client
     process.terminate()
     process.wait(timeout=10)
@@ -54,7 +75,9 @@ def test_invoke_by_arn_and_qualifier_starts_a_durable_execution(lambda_client):
     name = f"by-arn-{uuid.uuid4().hex[:8]}"
     response = lambda_client.invoke(
         FunctionName="arn:aws:lambda:us-east-1:123456789012:function:OrderApproval:$LATEST",
-        DurableExecutionName=name, Payload=json.dumps({**VALID_ORDER, "amount": -1}).encode())
+        DurableExecutionName=name,
+        Payload=json.dumps({**VALID_ORDER, "amount": -1}).encode(),
+    )
     assert response["StatusCode"] == 200
     arn = response["DurableExecutionArn"]
     assert json.loads(response["Payload"].read()) == {"DurableExecutionArn": arn}
@@ -109,7 +132,12 @@ def test_function_spec_parsing():
 
     spec = function_spec_parse("Name=pkg.mod:fn,timeout=60,retention=3")
     assert (spec.name, spec.handler_path, spec.execution_timeout, spec.retention_days, spec.durable) == (
-        "Name", "pkg.mod:fn", 60, 3, True)
+        "Name",
+        "pkg.mod:fn",
+        60,
+        3,
+        True,
+    )
     assert function_spec_parse("P=m:f,plain").durable is False
     for bad in ("nohandler", "=m:f", "N=m:f,colour=red"):
         with pytest.raises(ValueError):

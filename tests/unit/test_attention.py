@@ -6,20 +6,43 @@ from types import SimpleNamespace
 from executions.attention import Thresholds, execution_assess
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-THRESHOLDS = Thresholds(callback_sla=timedelta(hours=24), no_progress=timedelta(hours=1),
-                        wait_grace=timedelta(minutes=5), step_failed_attempts=3)
+THRESHOLDS = Thresholds(
+    callback_sla=timedelta(hours=24),
+    no_progress=timedelta(hours=1),
+    wait_grace=timedelta(minutes=5),
+    step_failed_attempts=3,
+)
 
 
 def op(**kwargs):
-    defaults = dict(operation_id="op", op_type="step", sub_type="", name="", status="STARTED", started_at=NOW,
-                    deadline=None, wait_scheduled_end=None, attempts=1, attempt_history=[],
-                    heartbeat_timeout_seconds=None, extra={}, error_type="", first_event_id=1)
+    defaults = dict(
+        operation_id="op",
+        op_type="step",
+        sub_type="",
+        name="",
+        status="STARTED",
+        started_at=NOW,
+        deadline=None,
+        wait_scheduled_end=None,
+        attempts=1,
+        attempt_history=[],
+        heartbeat_timeout_seconds=None,
+        extra={},
+        error_type="",
+        first_event_id=1,
+    )
     return SimpleNamespace(**{**defaults, **kwargs})
 
 
 def assess(status="RUNNING", operations=(), invocation_errors=(), last_event_at=NOW):
-    return execution_assess(status=status, operations=list(operations), invocation_errors=list(invocation_errors),
-                            last_event_at=last_event_at, now=NOW, thresholds=THRESHOLDS)
+    return execution_assess(
+        status=status,
+        operations=list(operations),
+        invocation_errors=list(invocation_errors),
+        last_event_at=last_event_at,
+        now=NOW,
+        thresholds=THRESHOLDS,
+    )
 
 
 def codes(assessment):
@@ -27,8 +50,9 @@ def codes(assessment):
 
 
 def test_waiting_on_a_callback():
-    callback = op(op_type="callback", name="approval", started_at=NOW - timedelta(hours=1),
-                  deadline=NOW + timedelta(hours=2))
+    callback = op(
+        op_type="callback", name="approval", started_at=NOW - timedelta(hours=1), deadline=NOW + timedelta(hours=2)
+    )
     result = assess(operations=[callback])
     assert result.activity["kind"] == "callback"
     assert result.activity["name"] == "approval"

@@ -26,8 +26,19 @@ def _order(*, left: float | None, window: int | None = 1000, created_ago: float 
 
 @pytest.mark.parametrize(
     ("left", "state"),
-    [(900, "ok"), (260, "ok"), (250, "ok"), (249, "amber"), (101, "amber"), (100, "amber"), (99, "red"),
-     (1, "red"), (0.2, "red"), (0, "expired"), (-50, "expired")],
+    [
+        (900, "ok"),
+        (260, "ok"),
+        (250, "ok"),
+        (249, "amber"),
+        (101, "amber"),
+        (100, "amber"),
+        (99, "red"),
+        (1, "red"),
+        (0.2, "red"),
+        (0, "expired"),
+        (-50, "expired"),
+    ],
 )
 def test_states(left, state):
     assert order_countdown(_order(left=left), now=NOW).state == state
@@ -62,8 +73,18 @@ def test_fraction_is_capped_at_the_whole_window():
 
 @pytest.mark.parametrize(
     ("left", "label"),
-    [(0.2, "1 s"), (1, "1 s"), (7.5, "8 s"), (42, "42 s"), (59.01, "1 m"), (192, "3 m 12 s"), (180, "3 m"),
-     (2 * 3600 + 59 * 60, "2 h 59 m"), (7200, "2 h"), (2 * 86400 + 4 * 3600, "2 d 4 h")],
+    [
+        (0.2, "1 s"),
+        (1, "1 s"),
+        (7.5, "8 s"),
+        (42, "42 s"),
+        (59.01, "1 m"),
+        (192, "3 m 12 s"),
+        (180, "3 m"),
+        (2 * 3600 + 59 * 60, "2 h 59 m"),
+        (7200, "2 h"),
+        (2 * 86400 + 4 * 3600, "2 d 4 h"),
+    ],
 )
 def test_label_is_the_one_duration_format_of_whole_seconds_rounded_up(left, label):
     countdown = order_countdown(_order(left=left, window=10 * 86400), now=NOW)
@@ -76,4 +97,4 @@ def test_the_page_script_follows_the_same_rules():
     assert "Math.ceil(seconds)" in script
     for unit in ('" s"', '" m "', '" h "', '" d "'):
         assert unit in script
-    assert "fraction < 0.10 ? \"red\" : fraction < 0.25 ? \"amber\" : \"ok\"" in script
+    assert 'fraction < 0.10 ? "red" : fraction < 0.25 ? "amber" : "ok"' in script

@@ -71,8 +71,9 @@ def test_details_decode_and_pretty():
 def test_error_decode_shapes():
     assert error_decode(None) is None
     assert error_decode({"Result": "x"}) is None
-    info = error_decode({"Error": {"Payload": {"ErrorType": "Boom", "ErrorMessage": "bad", "StackTrace": ["a"]},
-                                   "Truncated": True}})
+    info = error_decode(
+        {"Error": {"Payload": {"ErrorType": "Boom", "ErrorMessage": "bad", "StackTrace": ["a"]}, "Truncated": True}}
+    )
     assert (info.type, info.message, info.stack, info.truncated) == ("Boom", "bad", ["a"], True)
     assert error_decode({"Error": {"Payload": "just text"}}).message == "just text"
     assert error_decode({"Error": {"Payload": '{"ErrorType": "T"}'}}).type == "T"
@@ -80,5 +81,8 @@ def test_error_decode_shapes():
 
 def test_callback_ids_are_redacted_everywhere():
     value = {"CallbackId": "secret", "nested": [{"callbackId": "s2", "keep": 1}], "callbackId": ""}
-    assert secrets_redact(value) == {"CallbackId": REDACTED, "nested": [{"callbackId": REDACTED, "keep": 1}],
-                                     "callbackId": ""}
+    assert secrets_redact(value) == {
+        "CallbackId": REDACTED,
+        "nested": [{"callbackId": REDACTED, "keep": 1}],
+        "callbackId": "",
+    }

@@ -9,9 +9,16 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def event(event_id, event_type, seconds=0, details=None, name="", sub_type="", parent_id="", operation_id="op"):
-    return SimpleNamespace(event_id=event_id, event_type=event_type, timestamp=T0 + timedelta(seconds=seconds),
-                           details=details, name=name, sub_type=sub_type, parent_id=parent_id,
-                           operation_id=operation_id)
+    return SimpleNamespace(
+        event_id=event_id,
+        event_type=event_type,
+        timestamp=T0 + timedelta(seconds=seconds),
+        details=details,
+        name=name,
+        sub_type=sub_type,
+        parent_id=parent_id,
+        operation_id=operation_id,
+    )
 
 
 def test_event_type_split_known_and_unknown():
@@ -21,14 +28,18 @@ def test_event_type_split_known_and_unknown():
 
 
 def test_a_step_retried_then_succeeded():
-    retry = {"RetryDetails": {"NextAttemptDelaySeconds": 5},
-             "Error": {"Payload": {"ErrorType": "Boom", "ErrorMessage": "bad"}}}
-    fields = operation_derive([
-        event(4, "StepSucceeded", 8, {"Result": {"Payload": '{"t": "m", "v": {"ok": true}}'}}),
-        event(1, "StepStarted", 0, name="charge"),
-        event(2, "StepFailed", 1, retry),
-        event(3, "StepStarted", 6),
-    ])
+    retry = {
+        "RetryDetails": {"NextAttemptDelaySeconds": 5},
+        "Error": {"Payload": {"ErrorType": "Boom", "ErrorMessage": "bad"}},
+    }
+    fields = operation_derive(
+        [
+            event(4, "StepSucceeded", 8, {"Result": {"Payload": '{"t": "m", "v": {"ok": true}}'}}),
+            event(1, "StepStarted", 0, name="charge"),
+            event(2, "StepFailed", 1, retry),
+            event(3, "StepStarted", 6),
+        ]
+    )
     assert (fields["op_type"], fields["name"], fields["status"]) == ("step", "charge", "SUCCEEDED")
     assert fields["attempts"] == 2
     assert fields["attempt_history"][0]["status"] == "FAILED"

@@ -61,11 +61,21 @@ def test_missing_fields_are_empty_values():
 
 
 def test_odd_types_never_raise():
-    order = order_from_plain({
-        "orderId": 42, "status": "archived", "customerName": None, "amount": "12.50", "items": {"not": "a list"},
-        "createdAt": Decimal("1700000000"), "approvalDeadline": "next tuesday", "approvalTimeoutSeconds": "soon",
-        "claimedAt": "", "decidedAt": ["2026-01-01"], "callbackId": "",
-    })
+    order = order_from_plain(
+        {
+            "orderId": 42,
+            "status": "archived",
+            "customerName": None,
+            "amount": "12.50",
+            "items": {"not": "a list"},
+            "createdAt": Decimal("1700000000"),
+            "approvalDeadline": "next tuesday",
+            "approvalTimeoutSeconds": "soon",
+            "claimedAt": "",
+            "decidedAt": ["2026-01-01"],
+            "callbackId": "",
+        }
+    )
     assert order.order_id == "42"
     assert order.status == "archived"  # an open set: kept as it is
     assert order.customer_name == ""
@@ -96,7 +106,10 @@ def test_summary_counts_items_without_decoding_them_and_drops_the_rest():
     assert summary.items_count == 2 and summary.items == [None, None]
     assert summary.attributes == {} and summary.has_callback
     assert (summary.order_id, summary.amount, summary.created_at, summary.approval_deadline) == (
-        full.order_id, full.amount, full.created_at, full.approval_deadline,
+        full.order_id,
+        full.amount,
+        full.created_at,
+        full.approval_deadline,
     )
     assert not order_summary_from_item({"orderId": {"S": "x"}}).has_callback
     assert order_summary_from_item({"orderId": {"S": "x"}, "items": {"S": "odd"}}).items_count == 0

@@ -9,8 +9,16 @@ CONFIG = PollConfig(active=2, idle_base=10, cap=300, timer_grace=0.5)
 
 
 def plan(**kwargs):
-    defaults = dict(now=NOW, terminal=False, history_complete=False, changed=False, timers=[], idle_open=False,
-                    previous_backoff=0, config=CONFIG)
+    defaults = dict(
+        now=NOW,
+        terminal=False,
+        history_complete=False,
+        changed=False,
+        timers=[],
+        idle_open=False,
+        previous_backoff=0,
+        config=CONFIG,
+    )
     return poll_plan(**{**defaults, **kwargs})
 
 

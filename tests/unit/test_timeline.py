@@ -15,13 +15,30 @@ def at(seconds):
 def test_a_finished_execution():
     execution = Execution(arn="arn:x", status="SUCCEEDED", started_at=at(0), ended_at=at(100), duration_ms=100_000)
     operations = [
-        Operation(operation_id="s1", op_type="step", name="create_order", status="SUCCEEDED",
-                  started_at=at(0), ended_at=at(10), attempts=1, first_event_id=2),
-        Operation(operation_id="c1", op_type="callback", name="approval", status="SUCCEEDED",
-                  started_at=at(10), ended_at=at(90), first_event_id=4),
+        Operation(
+            operation_id="s1",
+            op_type="step",
+            name="create_order",
+            status="SUCCEEDED",
+            started_at=at(0),
+            ended_at=at(10),
+            attempts=1,
+            first_event_id=2,
+        ),
+        Operation(
+            operation_id="c1",
+            op_type="callback",
+            name="approval",
+            status="SUCCEEDED",
+            started_at=at(10),
+            ended_at=at(90),
+            first_event_id=4,
+        ),
     ]
-    invocations = [Invocation(event_id=3, started_at=at(0), ended_at=at(11)),
-                   Invocation(event_id=6, started_at=at(90), ended_at=at(100))]
+    invocations = [
+        Invocation(event_id=3, started_at=at(0), ended_at=at(11)),
+        Invocation(event_id=6, started_at=at(90), ended_at=at(100)),
+    ]
     timeline = timeline_build(execution=execution, operations=operations, invocations=invocations, now=at(200))
     assert [row.label for row in timeline.rows] == ["create_order", "approval"]
     assert (timeline.start, timeline.end) == (at(0), at(100))
@@ -34,8 +51,15 @@ def test_a_finished_execution():
 
 def test_a_running_execution_reaches_now_and_an_empty_one_has_no_axis():
     running = Execution(arn="arn:y", status="RUNNING", started_at=at(0))
-    wait = Operation(operation_id="w1", op_type="wait", name="sleep", status="STARTED", started_at=at(5),
-                     wait_scheduled_end=at(500), first_event_id=2)
+    wait = Operation(
+        operation_id="w1",
+        op_type="wait",
+        name="sleep",
+        status="STARTED",
+        started_at=at(5),
+        wait_scheduled_end=at(500),
+        first_event_id=2,
+    )
     timeline = timeline_build(execution=running, operations=[wait], invocations=[], now=at(50))
     assert timeline.end == at(50)
     assert timeline.beyond_axis

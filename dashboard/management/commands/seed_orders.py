@@ -8,19 +8,36 @@ from django.core.management.base import BaseCommand, CommandError
 from executions.services import DurableApiError, execution_start
 
 CUSTOMERS = [
-    "Northwind Traders", "Contoso Pharmaceuticals", "Fabrikam Robotics", "Tailspin Toys", "Wide World Importers",
-    "Adventure Works Cycles", "Litware Labs", "Proseware Analytics", "Woodgrove Bank", "Alpine Ski House",
+    "Northwind Traders",
+    "Contoso Pharmaceuticals",
+    "Fabrikam Robotics",
+    "Tailspin Toys",
+    "Wide World Importers",
+    "Adventure Works Cycles",
+    "Litware Labs",
+    "Proseware Analytics",
+    "Woodgrove Bank",
+    "Alpine Ski House",
 ]
 REQUESTERS = [
-    "maria.garcia@example.com", "ken.tanaka@example.com", "priya.natarajan@example.com", "li.wei@example.com",
-    "olivia.brown@example.com", "ahmed.hassan@example.com",
+    "maria.garcia@example.com",
+    "ken.tanaka@example.com",
+    "priya.natarajan@example.com",
+    "li.wei@example.com",
+    "olivia.brown@example.com",
+    "ahmed.hassan@example.com",
 ]
 CATALOG = [
-    ("LAP-14", "14-inch developer laptop", 1849.00), ("MON-27", "27-inch 4K monitor", 429.00),
-    ("DOCK-TB4", "Thunderbolt 4 dock", 289.00), ("KB-ERGO", "Ergonomic keyboard", 129.00),
-    ("SRV-R2", "Rack server, 2U", 7450.00), ("LIC-IDE", "IDE licence, annual", 249.00),
-    ("CHR-TASK", "Task chair", 389.00), ("HDS-NC", "Noise-cancelling headset", 219.00),
-    ("SSD-4T", "4 TB NVMe SSD", 319.00), ("CLD-CR", "Cloud credits, 1,000 USD", 1000.00),
+    ("LAP-14", "14-inch developer laptop", 1849.00),
+    ("MON-27", "27-inch 4K monitor", 429.00),
+    ("DOCK-TB4", "Thunderbolt 4 dock", 289.00),
+    ("KB-ERGO", "Ergonomic keyboard", 129.00),
+    ("SRV-R2", "Rack server, 2U", 7450.00),
+    ("LIC-IDE", "IDE licence, annual", 249.00),
+    ("CHR-TASK", "Task chair", 389.00),
+    ("HDS-NC", "Noise-cancelling headset", 219.00),
+    ("SSD-4T", "4 TB NVMe SSD", 319.00),
+    ("CLD-CR", "Cloud credits, 1,000 USD", 1000.00),
 ]
 # Approval windows in seconds: a mix, so the inbox shows every deadline state.
 WINDOWS = [3600, 4 * 3600, 8 * 3600, 24 * 3600, 24 * 3600, 48 * 3600]
