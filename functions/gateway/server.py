@@ -32,6 +32,8 @@ CALLBACK_ACTIONS = {
     "fail": "SendDurableExecutionCallbackFailure",
     "heartbeat": "SendDurableExecutionCallbackHeartbeat",
 }
+# How the emulator says a callback exists but is no longer open (it answers 404 or 409).
+CALLBACK_CLOSED_MESSAGES = ("not in STARTED state", "is not active")
 EXECUTION_ACTIONS = {
     ("GET", ""): "GetDurableExecution",
     ("DELETE", ""): "DeleteDurableExecution",
@@ -291,7 +293,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         status, headers, payload = self._proxy(path, self._read_body(), raise_errors=False)
         if status >= 300:
             error = emulator_error(status, payload)
-            closed = "not in STARTED state" in error.message or error.error_type in (
+            closed = any(text in error.message for text in CALLBACK_CLOSED_MESSAGES) or error.error_type in (
                 "ResourceConflictException",
                 "ExecutionConflictException",
                 "CallbackTimeoutException",
