@@ -197,3 +197,14 @@ def browser_login(browser, live_server):
     yield login
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def aws_double():
+    """An in-memory AWS-semantics double of the durable-execution APIs on a free port (tests/aws_double.py)."""
+    from tests.aws_double import AwsDouble
+
+    double = AwsDouble(region=TEST_REGION)
+    double.start()
+    yield double
+    double.stop()

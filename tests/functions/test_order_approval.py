@@ -65,10 +65,10 @@ def test_callback_timeout_ends_expired(lambda_client, dynamodb_client, local_sta
     stored = order_get(dynamodb_client, local_stack.table, order["orderId"])
     assert stored["status"] == "expired"
     assert stored["notifications"][0]["outcome"] == "expired"
-    # The closed callback now answers "not found" (the emulator's way of saying closed).
-    with pytest.raises(lambda_client.exceptions.ClientError) as caught:
+    # The closed callback answers as AWS does: 400 CallbackTimeoutException.
+    with pytest.raises(lambda_client.exceptions.CallbackTimeoutException) as caught:
         _decide(lambda_client, order["callbackId"], True)
-    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_callback_failure_ends_failed_with_message(lambda_client, dynamodb_client, local_stack):

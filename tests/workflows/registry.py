@@ -15,4 +15,5 @@ TEST_FUNCTIONS: list[str] = [
     f"SyncLarge={_SYNC}:large_handler,timeout=120",
     f"SyncQuick={_SYNC}:quick_handler,timeout=120",
     f"SyncHold={_SYNC}:hold_handler,timeout=7200",
+    f"SyncFlakyInvocation={_SYNC}:flaky_invocation_handler,timeout=120",
 ]

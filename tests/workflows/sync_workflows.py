@@ -177,3 +177,20 @@ def hold_handler(event: dict, context: DurableContext) -> dict:
         name="hold", config=CallbackConfig(timeout=Duration.from_seconds(int(event.get("timeout", 3600))))
     )
     return {"answer": callback.result()}
+
+
+_failed_first_invocation: set[str] = set()
+
+
+@durable_execution
+def _flaky_invocation_body(event: dict, context: DurableContext) -> dict:
+    return context.step(lambda _: {"ok": True}, name="after_retry")
+
+
+def flaky_invocation_handler(event, context):
+    """The first invocation of each execution fails outside the SDK (a function error); the retry works."""
+    arn = event.get("DurableExecutionArn", "") if isinstance(event, dict) else ""
+    if arn not in _failed_first_invocation:
+        _failed_first_invocation.add(arn)
+        raise RuntimeError("the first invocation fails on purpose")
+    return _flaky_invocation_body(event, context)

@@ -1,0 +1,5 @@
+import sys
+
+from functions.gateway.server import main
+
+sys.exit(main())
