@@ -16,12 +16,14 @@ from executions.durable_api import (
     execution_start,
     lambda_endpoint_ping,
 )
+from executions.governor import BudgetExhausted
 from executions.models import Execution
 from executions.statuses import ExecutionStatus
 from executions.sync.planning import execution_poll_soon
 
 __all__ = [
     "TRANSIENT_ERRORS",
+    "BudgetExhausted",
     "CallbackClosed",
     "DurableApiError",
     "ExecutionStatus",
