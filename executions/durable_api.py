@@ -3,9 +3,9 @@
 Every call goes through `_call`, which maps botocore errors onto domain
 exceptions. Execution ARNs and callback ids are opaque strings.
 
-Closed callbacks: AWS answers `CallbackTimeoutException` (400); the local
-emulator answers `ResourceNotFoundException` (404, and its body's `Type` is
-not read by botocore, so the code may be just "404"). Both mean "closed".
+Error codes are the ones botocore's `lambda` model declares: a callback that is no longer open
+answers `CallbackTimeoutException` (400); an unknown execution or function `ResourceNotFoundException`
+(404); pause, resume or delete in a state that does not allow it `ResourceConflictException` (409).
 
 Over 300 lines on purpose: it is the one gateway to one external system (every Lambda operation, its error
 mapping and its result dataclasses in one place, as the design asks), not several jobs.
@@ -29,8 +29,9 @@ from executions.governor import governor_acquire, governor_throttled
 logger = logging.getLogger(__name__)
 
 THROTTLING_CODES = {"TooManyRequestsException", "ThrottlingException", "Throttling", "429"}
-NOT_FOUND_CODES = {"ResourceNotFoundException", "404"}
-CALLBACK_CLOSED_CODES = {"CallbackTimeoutException"} | NOT_FOUND_CODES
+NOT_FOUND_CODES = {"ResourceNotFoundException"}
+CALLBACK_CLOSED_CODES = {"CallbackTimeoutException"}
+CONFLICT_CODES = {"ResourceConflictException"}
 
 
 class DurableApiError(Exception):
@@ -207,7 +208,7 @@ def execution_stop(*, execution_arn: str, error_type: str, message: str) -> None
             raise ExecutionNotFound(
                 "the execution was not found", code=error.code, operation="stop_durable_execution"
             ) from error
-        if error.code in {"InvalidParameterValueException", "400", "ConflictException"}:
+        if error.code in {"InvalidParameterValueException", *CONFLICT_CODES}:
             raise ExecutionAlreadyFinished(str(error), code=error.code, operation="stop_durable_execution") from error
         raise
 
@@ -243,11 +244,14 @@ class ExecutionDescription(ExecutionSummary):
     result: str | None
     error: dict | None
     version: str | None
+    durable_config: dict | None = None  # {"ExecutionTimeout": s, "RetentionPeriodInDays": d, "KMSKeyArn"?}
+    pause_details: dict | None = None  # {"PauseRequestTimestamp", "Reason"?, "ExecutionTimeoutPaused"}
+    expected_timeout: object = None  # ExpectedExecutionTimeoutTimestamp (a datetime), when AWS gives it
 
 
 def execution_describe(*, execution_arn: str) -> ExecutionDescription:
     try:
-        r = _call("get_durable_execution", _reads=True, DurableExecutionArn=execution_arn)
+        r = _call("get_durable_execution", _reads=True, DurableExecutionArn=execution_arn, IncludeExecutionData=True)
     except DurableApiError as error:
         if error.code in NOT_FOUND_CODES:
             raise ExecutionNotFound(str(error), code=error.code, operation="get_durable_execution") from error
@@ -258,7 +262,54 @@ def execution_describe(*, execution_arn: str) -> ExecutionDescription:
         result=r.get("Result"),
         error=r.get("Error"),
         version=r.get("Version"),
+        durable_config=r.get("DurableConfig"),
+        pause_details=r.get("PauseDetails"),
+        expected_timeout=r.get("ExpectedExecutionTimeoutTimestamp"),
     )
+
+
+# --- pause, resume, delete ------------------------------------------------------------------
+
+
+def _execution_admin_call(operation: str, **kwargs):
+    """Pause, resume or delete: not found and conflicts (a state that does not allow it) as domain errors."""
+    try:
+        return _call(operation, **kwargs)
+    except DurableApiError as error:
+        if error.code in NOT_FOUND_CODES:
+            raise ExecutionNotFound("the execution was not found", code=error.code, operation=operation) from error
+        if error.code in CONFLICT_CODES:
+            raise ExecutionStateConflict(str(error), code=error.code, operation=operation) from error
+        raise
+
+
+def execution_pause(*, execution_arn: str, reason: str, client_token: str, timeout_paused: bool = True) -> None:
+    """PauseDurableExecution. `timeout_paused` (AWS's default) extends the execution timeout while paused."""
+    _execution_admin_call(
+        "pause_durable_execution",
+        DurableExecutionArn=execution_arn,
+        ClientToken=client_token[:64],
+        Reason=reason[:1024],
+        ExecutionTimeoutPaused=timeout_paused,
+    )
+
+
+def execution_resume(*, execution_arn: str, reason: str, client_token: str) -> None:
+    _execution_admin_call(
+        "resume_durable_execution",
+        DurableExecutionArn=execution_arn,
+        ClientToken=client_token[:64],
+        Reason=reason[:1024],
+    )
+
+
+def execution_delete(*, execution_arn: str) -> None:
+    """DeleteDurableExecution (terminal executions only: ResourceConflictException otherwise)."""
+    _execution_admin_call("delete_durable_execution", DurableExecutionArn=execution_arn)
+
+
+class ExecutionStateConflict(DurableApiError):
+    """ResourceConflictException: the execution's state does not allow this (pause a finished one, ...)."""
 
 
 def lambda_endpoint_ping(*, function_name: str | None = None) -> None:
@@ -305,15 +356,17 @@ def _pages(operation: str, page_size: int, starting_token: str | None, **kwargs)
 
 
 def executions_list_pages(
-    *, function_name: str, qualifier: str = "", page_size: int = 100
+    *, function_name: str, qualifier: str = "", page_size: int = 100, started_after=None
 ) -> Iterator[list[ExecutionSummary]]:
-    """The function's executions, newest first, one page (one API call) at a time.
+    """The function's executions, newest first (AWS's default order), one page (one API call) at a time.
 
-    No server-side status filter is used (the emulator ignores `Statuses`).
+    `started_after` (a datetime) makes the server return only executions started after it.
     """
-    kwargs = {"FunctionName": function_name, "ReverseOrder": True}
+    kwargs = {"FunctionName": function_name}
     if qualifier:
         kwargs["Qualifier"] = qualifier
+    if started_after is not None:
+        kwargs["StartedAfter"] = started_after
     try:
         for page in _pages("list_durable_executions_by_function", page_size, None, **kwargs):
             yield [ExecutionSummary.from_api(item) for item in page.get("DurableExecutions", [])]
@@ -355,7 +408,7 @@ def execution_history_pages(
     except DurableApiError as error:
         if isinstance(error, TRANSIENT_ERRORS):
             raise
-        if current and error.code in {"InvalidParameterValueException", "ValidationException", "400"}:
+        if current and error.code == "InvalidParameterValueException":
             raise MarkerExpired(str(error), code=error.code, operation=error.operation) from error
         if error.code in NOT_FOUND_CODES:
             raise ExecutionNotFound(str(error), code=error.code, operation=error.operation) from error

@@ -160,39 +160,13 @@ def _offset_label(seconds: float) -> str:
     return "+" + duration_text(seconds).replace(" ", "")
 
 
-def _invocation_spans(execution: Execution, operations: list[Operation], invocations: list[Invocation]):
-    """(invocation, start, inferred) for each invocation with a known end.
-
-    AWS records each invocation's start and end; the local emulator records only the end (the
-    event time). Then the start is inferred: the first checkpoint written after the previous
-    invocation ended (checkpoints that resume a suspended execution — a callback answered, a
-    wait elapsed, an invoked function done — happen between invocations and do not count).
-    """
-    moments = []
-    for op in operations:
-        if op.op_type == "execution":
-            continue
-        if op.started_at:
-            moments.append(op.started_at)
-        if op.ended_at and op.op_type not in ("callback", "wait", "chained_invoke"):
-            moments.append(op.ended_at)
-        for attempt in op.attempt_history or []:
-            started = timestamp_parse(attempt.get("started")) if isinstance(attempt, dict) else None
-            if started:
-                moments.append(started)
-    moments.sort()
-    previous_end = None
+def _invocation_spans(invocations: list[Invocation]):
+    """(invocation, start) for each invocation with a known time: `InvocationCompletedDetails` gives each
+    invocation's StartTimestamp and EndTimestamp; one without a start is drawn at its end."""
     for inv in invocations:
-        end = inv.ended_at or inv.started_at
-        if inv.started_at:
-            yield inv, inv.started_at, False
-        elif end:
-            if previous_end is None:
-                start = execution.started_at or end
-            else:
-                start = next((m for m in moments if previous_end < m <= end), end)
-            yield inv, min(start, end), True
-        previous_end = end or previous_end
+        start = inv.started_at or inv.ended_at
+        if start:
+            yield inv, min(start, inv.ended_at or start)
 
 
 def timeline_build(
@@ -349,14 +323,14 @@ def timeline_build(
 
     lane: list[Segment] = []
     invoked = 0.0
-    for inv, inv_start, inferred in _invocation_spans(execution, operations, invocations):
+    for inv, inv_start in _invocation_spans(invocations):
         inv_end = inv.ended_at or inv_start
         seconds = (inv_end - inv_start).total_seconds()
         invoked += max(0.0, seconds)
         css = "invocation" + (" FAILED" if inv.error_type else "")
         title = (
             f"invocation {clock_text(inv_start, now=now)} · {duration_text(seconds)}"
-            + (" (start inferred from its events)" if inferred else "")
+            + (f" · request {inv.request_id}" if inv.request_id else "")
             + (f" · {inv.error_type}" if inv.error_type else "")
         )
         lane.append(seg(inv_start, inv_end, css, title))

@@ -1,4 +1,9 @@
-"""A monitored function's executions, newest first down to its watermark (minus an overlap), upserted."""
+"""A monitored function's executions, newest first down to its watermark (minus an overlap), upserted.
+
+AWS lists newest first. The first listing reads every page; later ones ask the server only for executions
+started after the watermark minus `SYNC_LIST_OVERLAP_SECONDS` (`StartedAfter`) and read all of those pages,
+so a cycle reads one page in a steady state, and misses nothing however many pages the function has.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ FULL_LIST_PAGE_SIZE = 1000
 
 
 def function_list_sync(*, function: MonitoredFunction) -> int:
-    """List the function's executions newest first, down to the watermark minus the overlap."""
+    """List the function's executions newest first, down to the watermark minus the overlap; return the count."""
     cutoff = (
         function.list_watermark - timedelta(seconds=settings.SYNC_LIST_OVERLAP_SECONDS)
         if function.list_watermark
@@ -26,15 +31,15 @@ def function_list_sync(*, function: MonitoredFunction) -> int:
     page_size = settings.SYNC_LIST_PAGE_SIZE if cutoff else FULL_LIST_PAGE_SIZE
     newest, count = function.list_watermark, 0
     for page in durable_api.executions_list_pages(
-        function_name=function.name, qualifier=function.qualifier, page_size=page_size
+        function_name=function.name, qualifier=function.qualifier, page_size=page_size, started_after=cutoff
     ):
         executions_upsert(function=function, summaries=page)
         count += len(page)
         starts = [timestamp_parse(summary.start) for summary in page if summary.start]
         if starts:
             newest = max([newest, *starts]) if newest else max(starts)
-        if cutoff and starts and min(starts) < cutoff:
-            break
+        if cutoff and starts and min(starts) <= cutoff:
+            break  # the server filters already; this only guards against one that does not
     if newest != function.list_watermark:
         MonitoredFunction.objects.filter(pk=function.pk).update(list_watermark=newest)
         function.list_watermark = newest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 
 from executions.events import event_normalize
 from executions.models import Execution, HistoryEvent
@@ -74,3 +75,15 @@ def execution_synced(function_name: str, arn: str, *, until=None) -> Execution:
         return execution if until is None or until(execution) else None
 
     return wait_until(ready, timeout=30, interval=0.3, message=f"{arn} synced")
+
+
+def gateway_faults(stack, method: str = "POST", body: dict | None = None) -> dict:
+    """Arm (POST), show (GET) or clear (DELETE) the local gateway's throttling faults (functions/gateway/faults.py)."""
+    request = urllib.request.Request(
+        f"{stack.gateway_url}/_gateway/faults",
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")

@@ -36,6 +36,13 @@ def fast_budget(settings, aws):
     governor.governor_reset()
 
 
+# An AWS-shaped execution ARN that names nothing.
+GONE_ARN = (
+    "arn:aws:lambda:us-east-1:123456789012:function:SyncQuick:$LATEST/durable-execution/gone/"
+    "00000000-0000-0000-0000-000000000000"
+)
+
+
 def listed_execution(function_name: str, arn: str) -> Execution:
     from executions.models import MonitoredFunction
     from executions.sync import function_list_sync, monitored_functions_seed
@@ -67,7 +74,7 @@ def test_interrupted_sync_resumes_without_duplicates_or_gaps(lambda_client, sett
     execution.refresh_from_db()
     assert execution.last_event_id == half * 5
     assert [e["EventId"] for e in stored_history(execution)] == list(range(1, half * 5 + 1))
-    assert execution.history_marker == str(half * 5 + 1)  # the emulator's marker: next EventId
+    assert execution.history_marker  # opaque (AWS's markers are): where the next page starts
     assert not execution.history_complete
 
     monkeypatch.setattr(durable_api, "execution_history_pages", real_pages)
@@ -166,12 +173,15 @@ def test_a_locked_execution_is_left_to_its_worker(lambda_client):
 def test_a_broken_or_vanished_execution_does_not_stop_the_cycle(lambda_client, monkeypatch):
     arn = workflow_run(lambda_client, "SyncQuick", {"n": 99})
     vanished = Execution.objects.create(
-        arn="0000/deleted-long-ago", function_name="SyncQuick", status="RUNNING", next_poll_at=timezone.now()
+        arn=GONE_ARN, function_name="SyncQuick", status="RUNNING", next_poll_at=timezone.now()
     )
     healthy = listed_execution("SyncQuick", arn)
     Execution.objects.filter(pk=vanished.pk).update(function=healthy.function)
     broken = Execution.objects.create(
-        arn="0000/broken", function=healthy.function, status="RUNNING", next_poll_at=timezone.now()
+        arn=GONE_ARN.replace("/gone/", "/broken/"),
+        function=healthy.function,
+        status="RUNNING",
+        next_poll_at=timezone.now(),
     )
     real = durable_api.execution_history_pages
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from botocore.stub import Stubber
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.counters import API_CALLS, API_ERRORS, API_THROTTLES, counters_clear
 from dashboard.task_signals import TASK_FAILURES, TASK_RETRIES
+from tests.executions.sync_support import gateway_faults
 
 TOKEN = "scrape-token-0123456789"
+THROTTLED_ARN = "arn:aws:lambda:us-east-1:123456789012:function:OrderApproval:$LATEST/durable-execution/t/throttled"
 
 
 @pytest.fixture(autouse=True)
@@ -155,21 +156,21 @@ def test_api_calls_throttles_and_errors_by_operation(client, aws, db):
 
     governor_reset()
     with pytest.raises(durable_api.ExecutionNotFound):
-        durable_api.execution_describe(execution_arn="arn:aws:lambda:us-east-1:123456789012:function:Nope:1/x/y")
+        durable_api.execution_describe(
+            execution_arn="arn:aws:lambda:us-east-1:123456789012:function:Nope:$LATEST/durable-execution/x/y"
+        )
     pages = list(durable_api.executions_list_pages(function_name="OrderApproval"))
     assert isinstance(pages, list)
 
-    # The emulator cannot throttle: AWS's TooManyRequestsException shape comes from botocore's Stubber.
-    reads_client = durable_api._lambda(reads=True)
-    with Stubber(reads_client) as stubber:
-        stubber.add_client_error(
-            "get_durable_execution",
-            service_error_code="TooManyRequestsException",
-            http_status_code=429,
-            response_meta={"HTTPHeaders": {"retry-after": "0.01"}},
-        )
+    # The gateway throttles on demand with AWS's TooManyRequestsException shape (armed for two requests:
+    # botocore's `max_attempts=1` means one retry; the rest is cleared below).
+    fault = {"throttle": 2, "operation": "GetDurableExecution", "retryAfterSeconds": 0.01}
+    gateway_faults(aws, "POST", fault)
+    try:
         with pytest.raises(durable_api.Throttled):
-            durable_api.execution_describe(execution_arn="arn:throttled")
+            durable_api.execution_describe(execution_arn=THROTTLED_ARN)
+    finally:
+        gateway_faults(aws, "DELETE")
     governor_reset()
 
     samples = scrape(client)
