@@ -1,7 +1,10 @@
 import re
+import time
 import uuid
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import middleware as auth_middleware
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
@@ -27,6 +30,41 @@ class RequestIdMiddleware:
             reset_request_id(token)
         response["X-Request-ID"] = request.id
         return response
+
+
+SESSION_STARTED_KEY = "console_session_started"
+SESSION_ACTIVE_KEY = "console_last_activity"
+# Activity is written to the session at most this often (every click would be a session write).
+ACTIVITY_RESOLUTION_SECONDS = 30
+
+
+def request_is_poll(request) -> bool:
+    """An auto-refresh poll (htmx, tagged by static/js/console.js): not a person doing something."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("X-Console-Poll") == "1"
+
+
+class SessionIdleMiddleware:
+    """Signs a user out after SESSION_IDLE_SECONDS without activity, and SESSION_COOKIE_AGE after sign-in.
+
+    Auto-refresh polls keep the page current but are not activity, so a dashboard left open on a screen
+    still signs out. Runs after AuthenticationMiddleware and before LoginRequiredMiddleware, which then
+    sends the signed-out request to the login page (a whole-page redirect for htmx).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            session = request.session
+            started = session.setdefault(SESSION_STARTED_KEY, now)
+            last = session.get(SESSION_ACTIVE_KEY, started)
+            if now - last > settings.SESSION_IDLE_SECONDS or now - started > settings.SESSION_COOKIE_AGE:
+                auth.logout(request)
+            elif not request_is_poll(request) and now - last >= ACTIVITY_RESOLUTION_SECONDS:
+                session[SESSION_ACTIVE_KEY] = now
+        return self.get_response(request)
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):

@@ -11,4 +11,14 @@ def console(request):
         "is_approver": bool(roles & {APPROVERS, ADMINS}),
         "is_operator": bool(roles & {OPERATORS, ADMINS}),
         "console_environment": settings.ENVIRONMENT,
+        "console_read_only": settings.READ_ONLY,
+        # Local mode with an endpoint variable set empty: this laptop talks to a real AWS account.
+        "console_real_aws": [
+            service
+            for service, endpoint in (
+                ("DynamoDB", settings.DYNAMODB_ENDPOINT_URL),
+                ("Lambda", settings.LAMBDA_ENDPOINT_URL),
+            )
+            if settings.LOCAL_MODE and not endpoint
+        ],
     }

@@ -11,7 +11,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from approvals import selectors as approvals_selectors
 from core.roles import ALL_ROLES, role_required
 from dashboard import charts
-from dashboard.health import dependencies_check
+from dashboard.health import dependencies_check, health_state, health_state_store
 from dashboard.metrics import metrics_access, metrics_render
 from dashboard.overview import overview_counts
 from executions import selectors as executions_selectors
@@ -44,10 +44,14 @@ def overview(request):
 @never_cache
 @require_GET
 def healthz(request):
+    """The state for anyone (cached); every dependency's detail for operators, admins and the metrics token."""
+    if metrics_access(request) != "ok":
+        state = health_state()
+        return JsonResponse({"status": state}, status=200 if state == "ok" else 503)
     checks = dependencies_check()
+    state = health_state_store(checks)
     down = sorted(name for name, result in checks.items() if not result["ok"])
-    body = {"status": "ok" if not down else "unavailable", "down": down, "checks": checks}
-    return JsonResponse(body, status=503 if down else 200)
+    return JsonResponse({"status": state, "down": down, "checks": checks}, status=200 if state == "ok" else 503)
 
 
 @login_not_required
