@@ -6,6 +6,11 @@ sleeps until the slot begins. `cache.add` is atomic on Redis (SET NX) and on the
 database cache (the key is the table's primary key: a concurrent insert loses),
 so two workers never share a slot and the budget holds across processes.
 
+Every time the governor reads (slot numbers, sleeps, pauses) is the shared store's: on Redis its `TIME`,
+so machines whose clocks disagree still share one timeline; a clock ahead can't claim future slots early
+(exceeding the budget) and a clock behind can't wait for slots that began long ago (stalling). The
+database-cache path (one laptop, one clock) keeps the local clock.
+
 `TooManyRequestsException` pauses every caller until the retry delay has passed
 and halves the rate for a while (only every other slot is used), doubling the
 slowdown on repeated throttles.
@@ -19,6 +24,8 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+
+from core.counters import shared_redis
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +44,19 @@ def _rate() -> float:
     return max(0.1, float(settings.DURABLE_API_MAX_RPS))
 
 
+def _now(clock=None) -> float:
+    """Seconds since the epoch on the shared store's clock: Redis TIME, or this machine's clock without Redis.
+
+    `clock` replaces the time source entirely (simulations with a fake clock)."""
+    if clock is not None:
+        return clock()
+    client = shared_redis()
+    if client is None:
+        return time.time()
+    seconds, microseconds = client.time()
+    return seconds + microseconds / 1_000_000
+
+
 def _slowdown() -> int:
     try:
         return max(1, min(MAX_SLOWDOWN, int(cache.get(SLOWDOWN_KEY) or 1)))
@@ -44,7 +64,7 @@ def _slowdown() -> int:
         return 1
 
 
-def governor_acquire(*, max_wait: float | None = None, clock=time.time, sleep=time.sleep) -> float:
+def governor_acquire(*, max_wait: float | None = None, clock=None, sleep=time.sleep) -> float:
     """Block until this process owns one call slot; return the seconds waited.
 
     Raises BudgetExhausted when no slot is free within `max_wait` seconds. If the
@@ -63,9 +83,9 @@ def governor_acquire(*, max_wait: float | None = None, clock=time.time, sleep=ti
 def _acquire(*, max_wait: float | None, clock, sleep) -> float:
     max_wait = settings.DURABLE_API_MAX_WAIT_SECONDS if max_wait is None else max_wait
     width = 1.0 / _rate()
-    began = clock()
+    began = _now(clock)
     while True:
-        now = clock()
+        now = _now(clock)
         pause_until = cache.get(PAUSE_KEY)
         if pause_until and float(pause_until) > now:
             if float(pause_until) - began > max_wait:
@@ -80,13 +100,12 @@ def _acquire(*, max_wait: float | None, clock, sleep) -> float:
         while slot <= horizon:
             if slot % step == 0 and cache.add(f"{PREFIX}:slot:{slot}", 1, timeout=max(5, int(max_wait) + 5)):
                 cache.set(HINT_KEY, slot + 1, timeout=60)
-                start = slot * width
-                delay = start - clock()
+                delay = slot * width - _now(clock)
                 if delay > 0:
                     sleep(delay)
-                return clock() - began
+                return _now(clock) - began
             slot += 1
-        if clock() - began >= max_wait:
+        if _now(clock) - began >= max_wait:
             raise BudgetExhausted(f"no Lambda API slot free within {max_wait:.0f}s")
         sleep(width)
 
@@ -94,7 +113,7 @@ def _acquire(*, max_wait: float | None, clock, sleep) -> float:
 def governor_throttled(*, retry_after: float | None = None) -> None:
     """Record a TooManyRequestsException: pause everyone, then run at a reduced rate."""
     delay = retry_after if retry_after and retry_after > 0 else 1.0
-    until = time.time() + min(delay, settings.DURABLE_API_MAX_WAIT_SECONDS)
+    until = _now() + min(delay, settings.DURABLE_API_MAX_WAIT_SECONDS)
     current = cache.get(PAUSE_KEY)
     if not current or float(current) < until:
         cache.set(PAUSE_KEY, until, timeout=int(delay) + 5)
@@ -109,7 +128,7 @@ def governor_state() -> dict:
     return {
         "max_rps": _rate(),
         "slowdown": _slowdown(),
-        "paused_for_seconds": max(0.0, float(pause_until) - time.time()) if pause_until else 0.0,
+        "paused_for_seconds": max(0.0, float(pause_until) - _now()) if pause_until else 0.0,
     }
 
 

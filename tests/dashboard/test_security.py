@@ -78,7 +78,7 @@ def test_the_admin_login_is_throttled_too(client, admin_user):
 
 def test_throttling_settings():
     assert django_settings.AXES_FAILURE_LIMIT == 5
-    assert django_settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
+    assert timedelta(minutes=15) == django_settings.AXES_COOLOFF_TIME
     assert django_settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
 
 
