@@ -45,6 +45,8 @@ AXES_LOCKOUT_PARAMETERS = "core.login_throttle.lockout_parameters"
 AXES_LOCKOUT_CALLABLE = "core.login_throttle.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# No start-up banner from every process (it would land in commands' output); failures are still logged.
+AXES_VERBOSE = False
 # Behind a load balancer REMOTE_ADDR is the balancer: name the header it sets (e.g. HTTP_X_FORWARDED_FOR)
 # and how many proxies append to it. Only a header your proxy overwrites can be trusted.
 LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="")
