@@ -1,4 +1,5 @@
-"""Admin actions on executions: fail a callback, heartbeat a callback, stop an execution.
+"""Admin actions on executions: fail a callback, heartbeat a callback, stop an execution (pause, resume and
+delete are in `executions.lifecycle`, on the same `action_run`).
 
 Each call writes one `OperatorAction` audit row (who, what, target, reason,
 outcome, error), whatever happens. Calls to Lambda go through `durable_api`
@@ -23,7 +24,7 @@ from core.locks import cache_lock
 from executions import durable_api
 from executions.models import Execution, Operation, OperatorAction
 from executions.selectors import callback_is_overdue
-from executions.statuses import ActionKind, ActionOutcome, ExecutionStatus
+from executions.statuses import TERMINAL_STATUSES, ActionKind, ActionOutcome, ExecutionStatus
 from executions.sync.history import execution_history_sync
 
 logger = logging.getLogger(__name__)
@@ -33,12 +34,13 @@ MANUAL_STOP = "ManualStop"
 LOCK_SECONDS = 60
 NONCE_SECONDS = 24 * 3600
 
-SUCCEEDED, CLOSED, NOT_RUNNING, FAILED, REJECTED = (
+SUCCEEDED, CLOSED, NOT_RUNNING, FAILED, REJECTED, CONFLICT = (
     ActionOutcome.SUCCEEDED,
     ActionOutcome.CLOSED,
     ActionOutcome.NOT_RUNNING,
     ActionOutcome.FAILED,
     ActionOutcome.REJECTED,
+    ActionOutcome.CONFLICT,
 )
 
 
@@ -59,7 +61,10 @@ class ActionResult:
 
     @property
     def level(self) -> str:
-        return {SUCCEEDED: "success", CLOSED: "warning", NOT_RUNNING: "warning"}.get(self.audit.outcome, "error")
+        warnings = (CLOSED, NOT_RUNNING, CONFLICT)
+        return (
+            "success" if self.audit.outcome == SUCCEEDED else "warning" if self.audit.outcome in warnings else "error"
+        )
 
 
 def actions_enabled() -> bool:
@@ -86,7 +91,7 @@ def execution_resync(*, execution_id: int, settle_seconds: float | None = None) 
         return False, str(error) or type(error).__name__
     finally:
         # Whatever happened, the poller looks at this execution first in its next cycle.
-        Execution.objects.filter(pk=execution_id, status=ExecutionStatus.RUNNING).update(
+        Execution.objects.filter(pk=execution_id).exclude(status__in=TERMINAL_STATUSES).update(
             next_poll_at=timezone.now(), poll_backoff_seconds=0
         )
     return True, ""
@@ -124,7 +129,7 @@ def _already_succeeded(*, action: str, execution: Execution, operation: Operatio
     return query.order_by("-created_at").first()
 
 
-def _run(
+def action_run(
     *,
     user,
     action: str,
@@ -135,7 +140,9 @@ def _run(
     precheck,
     call,
     done_message: str,
+    resync: bool = True,
 ) -> ActionResult:
+    """Audit, lock and de-duplicate one admin action, call `call()` unless `precheck()` blocks it, re-sync."""
     if not actions_enabled():
         raise ActionsDisabled("The console is in read-only mode: actions are disabled.")
     target = f"{action}:{execution.pk}:{operation.operation_id if operation else ''}"
@@ -188,6 +195,9 @@ def _run(
         except (durable_api.ExecutionAlreadyFinished, durable_api.ExecutionNotFound) as exc:
             outcome, error = NOT_RUNNING, str(exc)
             message = "The execution is not running any more: nothing to do."
+        except durable_api.ExecutionStateConflict as exc:
+            outcome, error = CONFLICT, str(exc)
+            message = f"Lambda refused: the execution's state does not allow this ({exc}). Nothing was changed."
         except durable_api.TRANSIENT_ERRORS as exc:
             outcome, error = FAILED, str(exc)
             message = f"Lambda could not be reached, nothing was changed; try again later. ({exc})"
@@ -205,7 +215,7 @@ def _run(
             nonce=nonce,
         )
     resynced, resync_error = (False, "")
-    if outcome in (SUCCEEDED, CLOSED, NOT_RUNNING):
+    if resync and outcome in (SUCCEEDED, CLOSED, NOT_RUNNING, CONFLICT):
         resynced, resync_error = execution_resync(execution_id=execution.pk)
     return ActionResult(audit, message, resynced, resync_error)
 
@@ -246,7 +256,7 @@ def callback_fail(
             "at": timezone.now().isoformat(timespec="seconds"),
         }
     )
-    return _run(
+    return action_run(
         user=user,
         action=ActionKind.FAIL_CALLBACK,
         execution=execution,
@@ -265,7 +275,7 @@ def callback_heartbeat(
     *, user, execution: Execution, operation: Operation, reason: str = "", nonce: str = ""
 ) -> ActionResult:
     """SendDurableExecutionCallbackHeartbeat: keeps a callback with a heartbeat timeout alive."""
-    return _run(
+    return action_run(
         user=user,
         action=ActionKind.HEARTBEAT,
         execution=execution,
@@ -290,7 +300,7 @@ def execution_stop(
             return REJECTED, "This execution was already stopped from the console: nothing was sent again."
         return None
 
-    return _run(
+    return action_run(
         user=user,
         action=ActionKind.STOP,
         execution=execution,

@@ -28,6 +28,7 @@ NO_PROGRESS = "no_progress"
 STEP_RETRIES = "step_retries"
 INVOCATION_FAILED = "invocation_failed"
 TIMED_OUT = "timed_out"
+PAUSED = "paused"
 
 # Which open leaf operation describes "what it is doing now", most telling first.
 ACTIVITY_ORDER = {"callback": 0, "retry": 1, "wait": 2, "invoke": 3, "step": 4}
@@ -39,6 +40,7 @@ class Thresholds:
     no_progress: timedelta
     wait_grace: timedelta
     step_failed_attempts: int
+    paused: timedelta = timedelta(hours=24)
 
     @classmethod
     def from_settings(cls) -> Thresholds:
@@ -47,7 +49,16 @@ class Thresholds:
             no_progress=timedelta(seconds=settings.ATTENTION_NO_PROGRESS_SECONDS),
             wait_grace=timedelta(seconds=settings.ATTENTION_WAIT_GRACE_SECONDS),
             step_failed_attempts=settings.ATTENTION_STEP_FAILED_ATTEMPTS,
+            paused=timedelta(seconds=settings.ATTENTION_PAUSED_SECONDS),
         )
+
+
+@dataclass(frozen=True)
+class Pause:
+    """When the pause was requested and why (PauseDetails of GetDurableExecution, or the ExecutionPaused event)."""
+
+    since: datetime | None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,8 +123,13 @@ def execution_assess(
     last_event_at: datetime | None,
     now: datetime,
     thresholds: Thresholds,
+    pause: Pause | None = None,
 ) -> Assessment:
-    """Activity, attention reasons and the next re-check time of one execution."""
+    """Activity, attention reasons and the next re-check time of one execution.
+
+    A pausing or paused execution (`pause` given) is doing "paused since ...: reason"; it needs attention
+    (`paused`) once it has been paused longer than `thresholds.paused`, and its idleness is not "no progress".
+    """
     running = status in LIVE_STATUSES
     reasons: list[dict] = []
     check_times: list[datetime] = []
@@ -194,7 +210,23 @@ def execution_assess(
             else:
                 check_times.append(overdue_at)
 
-    idle_on_purpose = any(kind in ("callback", "wait", "retry", "invoke") for kind, _ in leaves)
+    paused = status in (ExecutionStatus.PAUSING, ExecutionStatus.PAUSED)
+    if paused and pause and pause.since:
+        paused_until = pause.since + thresholds.paused
+        if paused_until <= now:
+            hours = thresholds.paused.total_seconds() / 3600
+            reasons.append(
+                {
+                    "code": PAUSED,
+                    "message": f"Paused for more than {hours:g} h"
+                    + (f" ({pause.reason})" if pause.reason else "")
+                    + ".",
+                }
+            )
+        else:
+            check_times.append(paused_until)
+
+    idle_on_purpose = paused or any(kind in ("callback", "wait", "retry", "invoke") for kind, _ in leaves)
     if not idle_on_purpose and last_event_at:
         stalled_at = last_event_at + thresholds.no_progress
         if stalled_at <= now:
@@ -208,8 +240,13 @@ def execution_assess(
         else:
             check_times.append(stalled_at)
 
-    if status == "PAUSED":
-        activity = {"kind": "paused", "since": _iso(last_event_at)}
+    if paused:
+        activity = {
+            "kind": "paused",
+            "status": status,
+            "since": _iso(pause.since if pause and pause.since else last_event_at),
+            "reason": (pause.reason if pause else "")[:500],
+        }
     elif leaves:
         kind, op = min(leaves, key=lambda pair: (ACTIVITY_ORDER.get(pair[0], 9), pair[1].first_event_id))
         activity = _activity_of(kind, op)

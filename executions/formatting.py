@@ -6,7 +6,7 @@ execution-specific pieces live here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.html import format_html
@@ -28,9 +28,13 @@ def execution_duration_seconds(execution, *, now: datetime | None = None) -> flo
 def activity_html(execution, *, now: datetime | None = None) -> str:
     """'waiting on callback approval for 3 h 12 m, 20 h left', 'retrying step charge (attempt 3)', ..."""
     now = now or timezone.now()
-    if execution.status != ExecutionStatus.RUNNING:
+    if getattr(execution, "deleted_at", None) or ExecutionStatus.is_terminal(execution.status):
         return ""
     activity = execution.activity if isinstance(execution.activity, dict) else None
+    if execution.status in (ExecutionStatus.PAUSING, ExecutionStatus.PAUSED):
+        return paused_html(execution.status, activity if activity and activity.get("kind") == "paused" else {}, now)
+    if execution.status == ExecutionStatus.DELETING:
+        return "being deleted"
     if not activity:
         return "running"
     kind = str(activity.get("kind") or "")
@@ -77,3 +81,41 @@ def activity_html(execution, *, now: datetime | None = None) -> str:
     if kind:
         return format_html("{} {}", kind.replace("_", " "), code)
     return "running"
+
+
+def paused_html(status: str, activity: dict, now: datetime) -> str:
+    """'paused since 14:05: maintenance' (or 'pausing since ...' while an invocation is still running)."""
+    since = timestamp_parse(activity.get("since"))
+    text = "pausing" if status == ExecutionStatus.PAUSING else "paused"
+    if since:
+        text = format_html('{} since <span title="{}">{}</span>', text, since.isoformat(), clock_text(since, now=now))
+    reason = str(activity.get("reason") or "")
+    return format_html("{}: {}", text, reason) if reason else format_html("{}", text)
+
+
+def execution_timeout_info(*, execution, now: datetime | None = None) -> dict:
+    """The execution's DurableConfig and when it times out, for the detail page.
+
+    {"timeout_seconds", "retention_days", "expected_at", "computed", "left"}: `expected_at` is
+    GetDurableExecution's ExpectedExecutionTimeoutTimestamp (which includes time paused); when the API
+    gives none, it is the start time plus the execution timeout (`computed`: True). `left` reads
+    "6 d 3 h" while the execution runs.
+    """
+    now = now or timezone.now()
+    config = execution.durable_config if isinstance(execution.durable_config, dict) else {}
+    timeout = config.get("ExecutionTimeout") or execution.execution_timeout_seconds
+    expected, computed = execution.expected_timeout_at, False
+    if expected is None and timeout and execution.started_at:
+        expected, computed = execution.started_at + timedelta(seconds=int(timeout)), True
+    left = ""
+    if expected and not ExecutionStatus.is_terminal(execution.status) and expected > now:
+        seconds = (expected - now).total_seconds()
+        step = 3600 if seconds >= 86400 else 60 if seconds >= 3600 else 1  # "6 d 3 h", "4 h 12 m", "35 m 10 s"
+        left = duration_text(round(seconds / step) * step)
+    return {
+        "timeout_seconds": timeout,
+        "retention_days": config.get("RetentionPeriodInDays"),
+        "expected_at": expected,
+        "computed": computed,
+        "left": left,
+    }

@@ -162,3 +162,24 @@ class BulkFailForm(ActionForm):
             raise forms.ValidationError("Select at least one callback.")
         cleaned["targets"] = targets[:200]
         return cleaned
+
+
+class PauseForm(ActionForm):
+    # keep_timeout=yes: the execution timeout keeps running while paused (ExecutionTimeoutPaused=false).
+    keep_timeout = forms.CharField(required=False, max_length=8)
+
+    def clean_keep_timeout(self):
+        return (self.cleaned_data.get("keep_timeout") or "").strip().lower() == "yes"
+
+
+class BulkExecutionsForm(PauseForm):
+    """Pause or resume several executions of a filtered list at once; `targets` are Execution ids."""
+
+    def clean(self):
+        cleaned = super().clean()
+        raw = self.data.getlist("targets") if hasattr(self.data, "getlist") else []
+        targets = sorted({int(value) for value in raw if str(value).isdigit()})
+        if not targets:
+            raise forms.ValidationError("Select at least one execution.")
+        cleaned["targets"] = targets[:200]
+        return cleaned

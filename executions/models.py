@@ -60,11 +60,11 @@ class Execution(models.Model):
       {"kind": "invoke", "name", "operation_id", "since", "function": str}
       {"kind": "context", "name", "operation_id", "since"}  (an open context with nothing open inside it yet)
       {"kind": "running", "since"}  (between operations: nothing open)
-      {"kind": "paused", "since"}
+      {"kind": "paused", "since", "reason"}  (PAUSING or PAUSED: from PauseDetails or the ExecutionPaused event)
     Every shape also carries "open_operations": the number of open operations (parallel branches...).
 
     `attention_reasons` is a list of {"code", "message", "operation_id"?}; codes are stable:
-      callback_overdue, callback_sla, wait_overdue, no_progress, step_retries, invocation_failed, timed_out.
+      callback_overdue, callback_sla, wait_overdue, no_progress, step_retries, invocation_failed, timed_out, paused.
     """
 
     arn = models.CharField(max_length=2048, unique=True)
@@ -107,6 +107,20 @@ class Execution(models.Model):
     history_resets = models.IntegerField(default=0, help_text="Times the history was re-read from the start.")
     execution_timeout_seconds = models.IntegerField(null=True, blank=True)
     imported = models.BooleanField(default=False, help_text="Loaded with import_history; never polled.")
+    # From GetDurableExecution (read once, and on every sync while pausing or paused)
+    durable_config = models.JSONField(
+        null=True, blank=True, help_text="DurableConfig: ExecutionTimeout (s), RetentionPeriodInDays, KMSKeyArn."
+    )
+    expected_timeout_at = models.DateTimeField(
+        null=True, blank=True, help_text="ExpectedExecutionTimeoutTimestamp (includes time paused)."
+    )
+    pause_details = models.JSONField(
+        null=True, blank=True, help_text="PauseDetails while pausing or paused: PauseRequestTimestamp, Reason, ..."
+    )
+    described_at = models.DateTimeField(null=True, blank=True, help_text="Last GetDurableExecution.")
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted from the console (DeleteDurableExecution); only this row is kept."
+    )
     attention_check_at = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="When a stuck/overdue threshold is next crossed."
     )

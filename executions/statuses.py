@@ -38,7 +38,14 @@ TERMINAL_STATUSES = (
     ExecutionStatus.STOPPED,
 )
 # Offered in the list filter even before the poller has seen one (other values are added as they appear).
-LISTED_STATUSES = (ExecutionStatus.RUNNING, *TERMINAL_STATUSES)
+LISTED_STATUSES = (
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.PAUSING,
+    ExecutionStatus.PAUSED,
+    ExecutionStatus.DELETING,
+    *TERMINAL_STATUSES,
+)
+PAUSED_STATUSES = (ExecutionStatus.PAUSING, ExecutionStatus.PAUSED)
 # An execution that may still make progress (or whose status the API did not give).
 LIVE_STATUSES = (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED, ExecutionStatus.PAUSING, "")
 
@@ -78,11 +85,15 @@ class ActionKind(models.TextChoices):
     FAIL_CALLBACK = "fail_callback", "Fail callback"
     HEARTBEAT = "heartbeat", "Heartbeat"
     STOP = "stop_execution", "Stop execution"
+    PAUSE = "pause_execution", "Pause execution"
+    RESUME = "resume_execution", "Resume execution"
+    DELETE = "delete_execution", "Delete execution"
 
 
 class ActionOutcome(models.TextChoices):
     SUCCEEDED = "succeeded", "succeeded"
     CLOSED = "closed", "closed"
     NOT_RUNNING = "not_running", "not running"
+    CONFLICT = "conflict", "state does not allow it"
     FAILED = "failed", "failed"
     REJECTED = "rejected", "rejected"

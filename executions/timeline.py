@@ -109,6 +109,7 @@ class Timeline:
     invocation_count: int
     full_axis: bool
     beyond_axis: bool
+    paused: list[Segment] = field(default_factory=list)  # spans the execution was paused, shaded behind the rows
 
     @property
     def invoked_share(self) -> float:
@@ -176,9 +177,11 @@ def timeline_build(
     invocations: list[Invocation],
     now: datetime | None = None,
     full_axis: bool = False,
+    pauses: list[tuple[datetime, datetime | None]] = (),
 ) -> Timeline:
+    """`pauses`: (paused at, resumed at or None) from the ExecutionPaused/ExecutionResumed events."""
     now = now or timezone.now()
-    running = execution.status == ExecutionStatus.RUNNING
+    running = not ExecutionStatus.is_terminal(execution.status)  # running, pausing or paused: time goes on
     ordered = _tree_order(operations)
 
     starts = [op.started_at for op in operations if op.started_at]
@@ -335,6 +338,18 @@ def timeline_build(
         )
         lane.append(seg(inv_start, inv_end, css, title))
 
+    paused_lane = [
+        seg(
+            paused_at,
+            resumed_at or min(now, end),
+            "paused",
+            f"paused {clock_text(paused_at, now=now)}"
+            + (f" → resumed {clock_text(resumed_at, now=now)}" if resumed_at else " · still paused"),
+        )
+        for paused_at, resumed_at in pauses
+        if paused_at
+    ]
+
     wall_end = execution.ended_at or (now if running else end)
     wall = max(0.0, (wall_end - start).total_seconds())
     step = _nice_step(span)
@@ -357,4 +372,5 @@ def timeline_build(
         invocation_count=len(invocations),
         full_axis=full_axis,
         beyond_axis=beyond_axis,
+        paused=paused_lane,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from executions import views
+from executions import lifecycle_views, views
 
 app_name = "executions"
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
     path("executions/<int:execution_id>/", views.execution_detail, name="detail"),
     path("executions/<int:execution_id>/history.json", views.execution_history_download, name="history"),
     path("executions/<int:execution_id>/stop", views.execution_stop, name="stop"),
+    path("executions/<int:execution_id>/pause", lifecycle_views.execution_pause, name="pause"),
+    path("executions/<int:execution_id>/resume", lifecycle_views.execution_resume, name="resume"),
+    path("executions/<int:execution_id>/delete", lifecycle_views.execution_delete, name="delete"),
+    path("executions/pause", lifecycle_views.executions_bulk_pause, name="bulk_pause"),
+    path("executions/resume", lifecycle_views.executions_bulk_resume, name="bulk_resume"),
     path("executions/<int:execution_id>/callbacks/<str:operation_id>/fail", views.callback_fail, name="callback_fail"),
     path(
         "executions/<int:execution_id>/callbacks/<str:operation_id>/heartbeat",

@@ -24,8 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 from core.decoding import REDACTED, secrets_redact
 from core.roles import ADMINS, ALL_ROLES, role_required, user_is_admin
 from executions import actions, selectors
+from executions.formatting import execution_timeout_info
 from executions.forms import (
     ActionFilterForm,
+    ActionForm,
     BulkFailForm,
     ExecutionFilterForm,
     FailCallbackForm,
@@ -73,6 +75,7 @@ def execution_list(request):
         filters=filters,
         page=page,
         refresh_seconds=settings.LIST_REFRESH_SECONDS,
+        bulk_form=ActionForm(),
         now=timezone.now(),
     )
     if request.htmx and not request.htmx.boosted:
@@ -84,7 +87,7 @@ def execution_list(request):
 
 
 def _waiting_on(execution: Execution, operations: list[Operation], now) -> dict:
-    if execution.status != ExecutionStatus.RUNNING:
+    if execution.is_terminal or execution.deleted_at:
         return {}
     callbacks = [op for op in operations if op.op_type == "callback" and op.ended_at is None]
     waits = [op for op in operations if op.op_type == "wait" and op.ended_at is None]
@@ -124,7 +127,12 @@ def execution_detail(request, execution_id: int):
     invocations = selectors.execution_invocations(execution=execution)
     full_axis = request.GET.get("axis") == "full"
     timeline = timeline_build(
-        execution=execution, operations=operations, invocations=invocations, now=now, full_axis=full_axis
+        execution=execution,
+        operations=operations,
+        invocations=invocations,
+        now=now,
+        full_axis=full_axis,
+        pauses=selectors.execution_pause_spans(execution=execution),
     )
     order_id = selectors.execution_order_id(execution=execution, operations=operations)
     recent_actions = list(execution.actions.order_by("-created_at")[:10])
@@ -139,6 +147,8 @@ def execution_detail(request, execution_id: int):
         recent_actions=recent_actions,
         stop_form=StopForm(),
         fail_form=FailCallbackForm(),
+        lifecycle_form=ActionForm(),
+        timeout=execution_timeout_info(execution=execution, now=now),
         now=now,
     )
     return _hide_callback_ids(render(request, "executions/detail.html", context), execution)

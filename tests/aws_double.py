@@ -52,6 +52,8 @@ class DoubleExecution:
     end: float | None = None
     events: list[dict] = field(default_factory=list)
     pause: dict | None = None
+    durable_config: dict | None = None  # GetDurableExecution's DurableConfig, when a test sets one
+    expected_timeout: float | None = None  # ExpectedExecutionTimeoutTimestamp, when a test sets one
 
     def summary(self) -> dict:
         item = {
@@ -84,6 +86,8 @@ class AwsDouble:
         self.executions: dict[str, DoubleExecution] = {}
         self.functions: set[str] = set()
         self.calls: list[str] = []  # operation names, in order
+        self.pause_tokens: list[str] = []  # ClientTokens of the pauses carried out (a repeated token is not)
+        self._tokens: dict[str, tuple[str, str]] = {}  # ClientToken -> (operation, ARN), for 15 min on AWS
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -186,12 +190,31 @@ class AwsDouble:
             answer["NextMarker"] = _marker_for("history", offset + limit)
         return answer
 
-    def describe(self, arn: str) -> dict:
+    def describe(self, arn: str, query: dict | None = None) -> dict:
         execution = self._get(arn)
         answer = {**execution.summary(), "InputPayload": "{}", "Version": "$LATEST"}
         if execution.pause:
-            answer["PauseDetails"] = execution.pause
+            details = dict(execution.pause)
+            if not _bool(query or {}, "IncludeExecutionData"):
+                details.pop("Reason", None)  # "only present if you set IncludeExecutionData to true"
+            answer["PauseDetails"] = details
+        if execution.durable_config:
+            answer["DurableConfig"] = execution.durable_config
+        if execution.expected_timeout is not None:
+            answer["ExpectedExecutionTimeoutTimestamp"] = execution.expected_timeout
         return answer
+
+    def _repeated(self, operation: str, arn: str, body: dict) -> bool:
+        """True if this ClientToken already did this operation on this execution (then: success, no change)."""
+        token = body.get("ClientToken")
+        if not token:
+            return False
+        if token in self._tokens:
+            if self._tokens[token] != (operation, arn):
+                raise _invalid("ClientToken reused with different parameters")
+            return True
+        self._tokens[token] = (operation, arn)
+        return False
 
     def stop_execution(self, arn: str) -> dict:
         execution = self._get(arn)
@@ -204,6 +227,8 @@ class AwsDouble:
 
     def pause(self, arn: str, body: dict) -> None:
         execution = self._get(arn)
+        if self._repeated("pause", arn, body):
+            return
         if execution.status != "RUNNING":
             raise ApiError("ResourceConflictException", f"Cannot pause in status {execution.status}", 409)
         now = time.time()
@@ -211,10 +236,17 @@ class AwsDouble:
         execution.status = "PAUSED"
         execution.pause = {"PauseRequestTimestamp": now, "ExecutionTimeoutPaused": timeout_paused}
         details = {"PauseRequestTimestamp": now, "ExecutionTimeoutPaused": timeout_paused}
+        if body.get("Reason") is not None:
+            execution.pause["Reason"] = body["Reason"]
+            details["Reason"] = {"Payload": body["Reason"]}
+        if body.get("ClientToken"):
+            self.pause_tokens.append(body["ClientToken"])
         execution.event("ExecutionPaused", now, ExecutionPausedDetails=details)
 
-    def resume(self, arn: str) -> None:
+    def resume(self, arn: str, body: dict | None = None) -> None:
         execution = self._get(arn)
+        if self._repeated("resume", arn, body or {}):
+            return
         if execution.status not in ("PAUSED", "PAUSING"):
             raise ApiError("ResourceConflictException", f"Cannot resume in status {execution.status}", 409)
         now = time.time()
@@ -331,7 +363,7 @@ class _Handler(BaseHTTPRequestHandler):
                     if operation:
                         double.calls.append(operation)
                     if operation == "GetDurableExecution":
-                        return self._answer(200, double.describe(arn))
+                        return self._answer(200, double.describe(arn, query))
                     if operation == "GetDurableExecutionHistory":
                         return self._answer(200, double.history(arn, query))
                     if operation == "StopDurableExecution":
@@ -340,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
                         double.pause(arn, body)
                         return self._answer(202, {})
                     if operation == "ResumeDurableExecution":
-                        double.resume(arn)
+                        double.resume(arn, body)
                         return self._answer(202, {})
                     if operation == "DeleteDurableExecution":
                         return self._answer(202, double.delete(arn))

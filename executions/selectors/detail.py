@@ -26,6 +26,18 @@ def execution_invocations(*, execution: Execution) -> list[Invocation]:
     return list(execution.invocations.order_by("event_id"))
 
 
+def execution_pause_spans(*, execution: Execution) -> list[tuple[object, object]]:
+    """(paused at, resumed at or None) for each ExecutionPaused event, in order (shaded on the timeline)."""
+    spans: list[list] = []
+    events = execution.events.filter(event_type__in=("ExecutionPaused", "ExecutionResumed")).order_by("event_id")
+    for event_type, timestamp in events.values_list("event_type", "timestamp"):
+        if event_type == "ExecutionPaused" and timestamp and not (spans and spans[-1][1] is None):
+            spans.append([timestamp, None])
+        elif event_type == "ExecutionResumed" and spans and spans[-1][1] is None:
+            spans[-1][1] = timestamp
+    return [(start, end) for start, end in spans]
+
+
 @dataclass
 class HistoryFilters:
     event_type: str = ""

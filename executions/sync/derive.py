@@ -14,8 +14,10 @@ from core.decoding import error_decode, payload_decode
 from core.time import timestamp_parse
 from executions.models import Execution, HistoryEvent, Invocation, Operation
 from executions.operations import execution_status_from, operation_derive
-from executions.statuses import TERMINAL_STATUSES
+from executions.statuses import TERMINAL_STATUSES, ExecutionStatus
 from executions.sync.planning import assess_and_plan
+
+API_ONLY_STATUSES = (ExecutionStatus.PAUSING, ExecutionStatus.DELETING)
 
 
 def execution_derive(*, execution: Execution, changed: bool, reached_end: bool, now: datetime | None = None) -> None:
@@ -141,6 +143,8 @@ def _execution_fields_apply(execution: Execution, events: list) -> None:
             execution.error_type, execution.error_message = error.type, error.message
             execution.error_data, execution.error_stack = error.data, error.stack
     status = execution_status_from(events)
+    if status == ExecutionStatus.RUNNING and execution.status in API_ONLY_STATUSES:
+        status = None  # PAUSING and DELETING have no event: GetDurableExecution's status is newer
     if status and (status in TERMINAL_STATUSES or not execution.is_terminal):
         execution.status = status[:32]
         if status in TERMINAL_STATUSES:

@@ -12,10 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.time import timestamp_parse
 from executions import durable_api
 from executions.events import event_columns, event_normalize
 from executions.locks import execution_lock
 from executions.models import Execution, HistoryEvent, Invocation, Operation
+from executions.statuses import PAUSED_STATUSES
 from executions.sync.derive import execution_derive
 
 logger = logging.getLogger(__name__)
@@ -89,8 +91,52 @@ def _history_sync_locked(execution: Execution) -> HistorySyncResult:
             )
             return result
     execution.refresh_from_db()
+    if _describe_due(execution):
+        execution_description_store(execution=execution)
     execution_derive(execution=execution, changed=result.events_added > 0, reached_end=reached_end)
     return result
+
+
+PAUSE_EVENTS = ("ExecutionPaused", "ExecutionResumed")
+
+
+def _describe_due(execution: Execution) -> bool:
+    """GetDurableExecution once per execution (DurableConfig, the expected timeout), and again while it is
+    pausing or paused or when a pause or resume event has just arrived (status and PauseDetails)."""
+    if execution.described_at is None or execution.status in PAUSED_STATUSES:
+        return True
+    return HistoryEvent.objects.filter(
+        execution=execution, event_id__gt=execution.derived_event_id, event_type__in=PAUSE_EVENTS
+    ).exists()
+
+
+def execution_description_store(*, execution: Execution) -> None:
+    """Store what GetDurableExecution adds to the history: DurableConfig, ExpectedExecutionTimeoutTimestamp,
+    PauseDetails and a status the history has no event for (PAUSING, DELETING). Failures leave it for later."""
+    try:
+        described = durable_api.execution_describe(execution_arn=execution.arn)
+    except durable_api.DurableApiError as error:
+        if isinstance(error, durable_api.TRANSIENT_ERRORS):
+            raise
+        logger.warning("GetDurableExecution of %s failed: %s", execution.arn, error)
+        return
+    changes = {
+        "durable_config": described.durable_config,
+        "expected_timeout_at": timestamp_parse(described.expected_timeout),
+        "pause_details": _jsonable(described.pause_details),
+        "described_at": timezone.now(),
+    }
+    if described.status and not execution.is_terminal:
+        changes["status"] = described.status[:32]
+    Execution.objects.filter(pk=execution.pk).update(**changes)
+    for key, value in changes.items():
+        setattr(execution, key, value)
+
+
+def _jsonable(details: dict | None) -> dict | None:
+    if not details:
+        return None
+    return {key: (value.isoformat() if hasattr(value, "isoformat") else value) for key, value in details.items()}
 
 
 def events_store(*, execution: Execution, page) -> int:

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.time import timestamp_parse
-from executions.attention import Thresholds, execution_assess
+from executions.attention import Pause, Thresholds, execution_assess
 from executions.models import Execution, HistoryEvent, Invocation, Operation
 from executions.scheduler import NEW, PollConfig, poll_plan
-from executions.statuses import OPEN_OPERATION_STATUSES, TERMINAL_STATUSES, OperationStatus
+from executions.statuses import OPEN_OPERATION_STATUSES, PAUSED_STATUSES, TERMINAL_STATUSES, OperationStatus
 
 
 def assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> None:
@@ -44,6 +44,7 @@ def assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> No
         last_event_at=execution.last_event_at,
         now=now,
         thresholds=Thresholds.from_settings(),
+        pause=execution_pause_info(execution),
     )
     execution.activity = assessment.activity
     execution.attention_reasons = assessment.reasons
@@ -90,6 +91,28 @@ def assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> No
     execution.poll_backoff_seconds = plan.backoff_seconds
     execution.poll_priority = plan.priority
     execution.poll_reason = plan.reason
+
+
+def execution_pause_info(execution: Execution) -> Pause | None:
+    """The current pause of a pausing or paused execution: GetDurableExecution's PauseDetails, else the newest
+    ExecutionPaused event (its PauseRequestTimestamp and Reason.Payload), else the newest event's time."""
+    if execution.status not in PAUSED_STATUSES:
+        return None
+    details = execution.pause_details or {}
+    if details.get("PauseRequestTimestamp"):
+        return Pause(since=timestamp_parse(details["PauseRequestTimestamp"]), reason=str(details.get("Reason") or ""))
+    event = (
+        HistoryEvent.objects.filter(execution=execution, event_type="ExecutionPaused")
+        .order_by("-event_id")
+        .only("timestamp", "details")
+        .first()
+    )
+    if event is None:
+        return Pause(since=execution.last_event_at)
+    details = event.details or {}
+    reason = details.get("Reason")
+    reason = reason.get("Payload") if isinstance(reason, dict) else reason
+    return Pause(since=timestamp_parse(details.get("PauseRequestTimestamp")) or event.timestamp, reason=reason or "")
 
 
 def attention_refresh(*, now: datetime | None = None, limit: int = 1000) -> int:

@@ -88,8 +88,17 @@
   });
 
   document.addEventListener("change", function (event) {
-    var name = event.target.getAttribute("data-check-all");
-    if (!name) return;
-    event.target.form.querySelectorAll('input[name="' + name + '"]').forEach(function (box) { box.checked = event.target.checked; });
+    var target = event.target;
+    // Filters that apply on change (no inline handlers: the Content-Security-Policy allows no inline script).
+    if (target.hasAttribute("data-autosubmit") && target.form) {
+      if (target.form.requestSubmit) target.form.requestSubmit(); else target.form.submit();
+      return;
+    }
+    var name = target.getAttribute("data-check-all");
+    if (!name || !target.form) return;
+    // form.elements also holds the boxes tied to the form by their form= attribute (the list's bulk bar).
+    Array.prototype.forEach.call(target.form.elements, function (box) {
+      if (box.name === name && box.type === "checkbox" && !box.disabled) box.checked = target.checked;
+    });
   });
 })();

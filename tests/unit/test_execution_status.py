@@ -25,7 +25,10 @@ def test_pausing_paused_deleting_running_and_unknown_are_not_terminal():
 def test_members_are_the_api_strings():
     assert ExecutionStatus.TIMED_OUT == "TIMED_OUT"
     assert f"{ExecutionStatus.RUNNING}" == "RUNNING"
-    assert list(LISTED_STATUSES) == ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"]
+    # The list filter offers the not-terminal PAUSING, PAUSED and DELETING before any has been seen.
+    assert list(LISTED_STATUSES) == [
+        "RUNNING", "PAUSING", "PAUSED", "DELETING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"
+    ]  # fmt: skip
 
 
 def test_operation_sets_do_not_overlap():

@@ -1,0 +1,116 @@
+"""Admin views for an execution's lifecycle: pause, resume, delete, and bulk pause / resume of a list selection.
+
+Thin like every view of `executions.views` (whose helpers they share): parse the form, call one action of
+`executions.lifecycle`, report. Admins only, read-only mode respected, reason and confirm=yes required.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from executions import lifecycle
+from executions.forms import ActionForm, BulkExecutionsForm, PauseForm
+from executions.models import Execution
+from executions.views import _back, _form_errors, _report, _require_actions_enabled, admin_required, page_context
+
+
+@require_POST
+@admin_required
+def execution_pause(request, execution_id: int):
+    _require_actions_enabled()
+    execution = get_object_or_404(Execution, pk=execution_id)
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, execution)
+    result = lifecycle.execution_pause(
+        user=request.user,
+        execution=execution,
+        reason=form.cleaned_data["reason"],
+        keep_timeout=form.cleaned_data["keep_timeout"],
+        nonce=form.cleaned_data.get("nonce") or "",
+    )
+    _report(request, result)
+    return _back(request, execution)
+
+
+@require_POST
+@admin_required
+def execution_resume(request, execution_id: int):
+    _require_actions_enabled()
+    execution = get_object_or_404(Execution, pk=execution_id)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, execution)
+    result = lifecycle.execution_resume(
+        user=request.user,
+        execution=execution,
+        reason=form.cleaned_data["reason"],
+        nonce=form.cleaned_data.get("nonce") or "",
+    )
+    _report(request, result)
+    return _back(request, execution)
+
+
+@require_POST
+@admin_required
+def execution_delete(request, execution_id: int):
+    _require_actions_enabled()
+    execution = get_object_or_404(Execution, pk=execution_id)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(request, execution)
+    result = lifecycle.execution_delete(
+        user=request.user,
+        execution=execution,
+        reason=form.cleaned_data["reason"],
+        nonce=form.cleaned_data.get("nonce") or "",
+    )
+    _report(request, result)
+    return _back(request, execution)
+
+
+def _bulk(request, action: str):
+    _require_actions_enabled()
+    form = BulkExecutionsForm(request.POST)
+    context = page_context(request, bulk_action=action, results=[], title=f"Bulk {action}")
+    if not form.is_valid():
+        context["form_errors"] = [error for errors in form.errors.values() for error in errors]
+        return render(request, "executions/bulk_result.html", context, status=400)
+    nonce = form.cleaned_data.get("nonce") or ""
+    results = []
+    for execution in Execution.objects.filter(pk__in=form.cleaned_data["targets"]).order_by("-started_at", "-id"):
+        kwargs = {
+            "user": request.user,
+            "execution": execution,
+            "reason": form.cleaned_data["reason"],
+            "nonce": f"{nonce}-{execution.pk}" if nonce else "",
+        }
+        if action == "pause":
+            result = lifecycle.execution_pause(**kwargs, keep_timeout=form.cleaned_data["keep_timeout"])
+        else:
+            result = lifecycle.execution_resume(**kwargs)
+        results.append((execution, result))
+    done = sum(1 for _, result in results if result.ok)
+    verb = "Paused" if action == "pause" else "Resumed"
+    level = messages.SUCCESS if done == len(results) else messages.WARNING
+    messages.add_message(request, level, f"{verb} {done} of {len(results)} selected executions; outcomes below.")
+    context["results"] = results
+    return render(request, "executions/bulk_result.html", context)
+
+
+@require_POST
+@admin_required
+def executions_bulk_pause(request):
+    """Pause the executions selected in a filtered list (a maintenance window): one outcome per execution."""
+    return _bulk(request, "pause")
+
+
+@require_POST
+@admin_required
+def executions_bulk_resume(request):
+    return _bulk(request, "resume")
