@@ -96,7 +96,7 @@ def paused_html(status: str, activity: dict, now: datetime) -> str:
 def execution_timeout_info(*, execution, now: datetime | None = None) -> dict:
     """The execution's DurableConfig and when it times out, for the detail page.
 
-    {"timeout_seconds", "retention_days", "expected_at", "computed", "left"}: `expected_at` is
+    {"paused_at", "timeout_seconds", "retention_days", "expected_at", "computed", "left"}: `expected_at` is
     GetDurableExecution's ExpectedExecutionTimeoutTimestamp (which includes time paused); when the API
     gives none, it is the start time plus the execution timeout (`computed`: True). `left` reads
     "6 d 3 h" while the execution runs.
@@ -112,7 +112,9 @@ def execution_timeout_info(*, execution, now: datetime | None = None) -> dict:
         seconds = (expected - now).total_seconds()
         step = 3600 if seconds >= 86400 else 60 if seconds >= 3600 else 1  # "6 d 3 h", "4 h 12 m", "35 m 10 s"
         left = duration_text(round(seconds / step) * step)
+    pause = execution.pause_details if isinstance(execution.pause_details, dict) else {}
     return {
+        "paused_at": timestamp_parse(pause.get("PauseRequestTimestamp")),
         "timeout_seconds": timeout,
         "retention_days": config.get("RetentionPeriodInDays"),
         "expected_at": expected,

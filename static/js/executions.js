@@ -87,6 +87,14 @@
     });
   });
 
+  // The list's auto-refresh waits while executions are selected for a bulk pause or resume (console.js
+  // already holds polls while the tab is hidden; hx-trigger filters need eval, which the CSP forbids).
+  document.addEventListener("htmx:confirm", function (event) {
+    if (event.detail.triggeringEvent) return;
+    var elt = event.detail.elt;
+    if (elt && elt.id === "exec-table" && elt.querySelector('input[name="targets"]:checked')) event.preventDefault();
+  });
+
   document.addEventListener("change", function (event) {
     var target = event.target;
     // Filters that apply on change (no inline handlers: the Content-Security-Policy allows no inline script).

@@ -300,3 +300,50 @@ def test_admin_stops_an_execution_from_its_page(browser_login, admin_user, live_
     assert lambda_client.get_durable_execution(DurableExecutionArn=arn)["Status"] == "STOPPED"
     audit = OperatorAction.objects.get()
     assert (audit.action, audit.reason, audit.outcome) == ("stop_execution", "stuck in a loop", "succeeded")
+
+
+def test_pause_from_the_detail_page_and_bulk_selection(
+    browser_login, admin_user, live_server, lambda_client, screenshot_dir, settings
+):
+    """An admin pauses a waiting execution from its page (screenshot of the paused page), then selects
+    executions in the list for a maintenance window (screenshot of the list with the bulk bar)."""
+    from tests.executions.sync_support import workflow_start
+
+    settings.ACTION_RESYNC_SECONDS = 1
+    arn = workflow_start(lambda_client, "SyncWaits", {"first": 900, "second": 1})
+    execution = execution_synced("SyncWaits", arn, until=lambda e: e.operations.filter(op_type="wait").exists())
+    other = workflow_start(lambda_client, "SyncWaits", {"first": 900, "second": 1})
+    execution_synced("SyncWaits", other, until=lambda e: e.operations.filter(op_type="wait").exists())
+
+    page = browser_login(admin_user)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
+    page.fill("#id_pause_reason", "maintenance")
+    page.locator("#lifecycle input[name=confirm]").check()
+    page.locator("#lifecycle button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+
+    from executions.sync import execution_history_sync
+
+    def paused():
+        execution_history_sync(execution_id=execution.pk)
+        return Execution.objects.get(pk=execution.pk).status == "PAUSED"
+
+    from tests.conftest import wait_until
+
+    wait_until(paused, timeout=60, message="PAUSED")
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
+    assert "paused since" in page.locator(".doing-now").inner_text()
+    assert page.locator("h1 .pill.PAUSED").count() == 1
+    assert page.locator("#id_resume_reason").count() == 1
+    page.screenshot(path=str(screenshot_dir / "execution-detail-paused.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/executions/?function=SyncWaits&status=RUNNING&status=PAUSED")
+    boxes = page.locator('#exec-table input[name="targets"]')
+    assert boxes.count() >= 2
+    page.locator('#exec-table input[data-check-all="targets"]').check()
+    assert all(box.is_checked() for box in boxes.all())
+    page.fill('#bulk-lifecycle input[name="reason"]', "database upgrade")
+    page.screenshot(path=str(screenshot_dir / "executions-list-bulk.png"), full_page=True)
+    for stray in (arn, other):
+        lambda_client.stop_durable_execution(DurableExecutionArn=stray)
