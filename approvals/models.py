@@ -1,9 +1,16 @@
-"""The append-only audit of approval decisions: every attempt, whatever its outcome."""
+"""The audit of approval decisions: every attempt, whatever its outcome.
+
+Append-only, with one exception: a row is written `sending` before the callback is sent, and completed once
+(`decision_complete`: sending -> its final outcome, a conditional UPDATE that only a `sending` row accepts).
+A row left `sending` (a worker recycled mid-request, a database blip after the send) is completed by the
+reconciler from the order, the claim token (`decision_id`) and the execution history.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class DecisionKind(models.TextChoices):
@@ -14,6 +21,7 @@ class DecisionKind(models.TextChoices):
 class Outcome(models.TextChoices):
     """What became of one decision attempt."""
 
+    SENDING = "sending", "Sending"  # recorded before the callback is sent; completed after (or by the reconciler)
     SUCCEEDED = "succeeded", "Succeeded"  # the callback was sent; the execution resumes with this decision
     ALREADY_DECIDED = "already_decided", "Already decided"  # another decision won the claim first
     CLOSED = "closed", "Window closed"  # the callback was no longer open (window over or answered elsewhere)
@@ -39,6 +47,9 @@ class Decision(models.Model):
     order_created_at = models.DateTimeField(null=True, blank=True)
     approval_deadline = models.DateTimeField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True, default="")
+    # The claim token, sent in the callback result as `decisionId`: the history proves whose decision was delivered.
+    decision_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -59,6 +70,16 @@ class Decision(models.Model):
     def delete(self, *args, **kwargs):
         raise ValueError("Decision rows are append-only")
 
+    def complete(self, *, outcome: str, error: str = "") -> bool:
+        """sending -> `outcome`, once (False when the row was already completed, e.g. by the reconciler)."""
+        now = timezone.now()
+        done = Decision.objects.filter(pk=self.pk, outcome=Outcome.SENDING).update(
+            outcome=outcome, error=error, completed_at=now
+        )
+        if done:
+            self.outcome, self.error, self.completed_at = outcome, error, now
+        return bool(done)
+
     @property
     def delivered(self) -> bool:
         """The decision reached the workflow."""
@@ -69,3 +90,17 @@ class Decision(models.Model):
         if self.order_created_at is None:
             return None
         return self.created_at - self.order_created_at
+
+
+class FormerIdentity(models.Model):
+    """A username or e-mail a user had before (folded): four-eyes still matches orders requested under it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="former_identity_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"

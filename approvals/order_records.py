@@ -73,6 +73,11 @@ class Order:
         # (templates cannot call attributes.items: the order has an attribute called "items")
         return list(self.attributes.items())
 
+    def attribute_pairs_for(self, *, claim_comment: bool) -> list[tuple[str, object]]:
+        """`attribute_pairs`, without the claim's comment unless `claim_comment` (an approver's comment is theirs
+        until the decision is delivered: other approvers do not see it)."""
+        return [(name, value) for name, value in self.attributes.items() if claim_comment or name != "claimComment"]
+
     @property
     def is_pending(self) -> bool:
         return self.status == OrderStatus.PENDING

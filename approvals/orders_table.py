@@ -22,6 +22,7 @@ from approvals.order_records import (
     order_summary_from_item,
 )
 from core.aws import aws_client, aws_endpoint_label
+from functions.order_approval.validation import identity_key
 
 STATUS_INDEX = "status-createdAt-index"
 
@@ -165,8 +166,9 @@ def order_claim(
 ) -> Claim:
     """Atomically move the order from pending_approval to deciding, recording who claims it and what for.
 
-    Only one caller can win. The order must have its callback stored, and must not have
-    been requested by any identity in `not_by` (four-eyes, enforced by DynamoDB too).
+    Only one caller can win. The order must have its callback stored, and must not have been requested by any
+    identity in `not_by` (four-eyes, enforced by DynamoDB too): the order's folded `requestedByKey` is compared
+    with the folded identities, and orders written before the key existed compare `requestedBy` exactly.
     Raises OrderAlreadyDecided (with the current order) or OrderNotFound.
     """
     values = {
@@ -178,13 +180,16 @@ def order_claim(
         ":comment": comment,
         ":at": claimed_at,
     }
-    not_by_clauses = []
-    for index, identity in enumerate(dict.fromkeys(not_by)):
-        values[f":me{index}"] = identity
-        not_by_clauses.append(f"requestedBy <> :me{index}")
+    keys = [key for key in dict.fromkeys(identity_key(name) for name in not_by) if key][:99]
+    raw = list(dict.fromkeys(not_by))
     condition = "#s = :pending AND attribute_exists(callbackId)"
-    if not_by_clauses:
-        condition += " AND " + " AND ".join(not_by_clauses)
+    if keys:
+        values.update({f":k{index}": key for index, key in enumerate(keys)})
+        listed = ", ".join(f":k{index}" for index in range(len(keys)))
+        condition += f" AND (attribute_not_exists(requestedByKey) OR NOT (requestedByKey IN ({listed})))"
+    for index, identity in enumerate(raw):
+        values[f":me{index}"] = identity
+        condition += f" AND requestedBy <> :me{index}"
     try:
         response = _client().update_item(
             TableName=settings.ORDERS_TABLE,
@@ -268,3 +273,21 @@ def orders_deciding(*, limit: int) -> list[Claim]:
         token, callback_id = str(plain.get("claimToken", "")), str(plain.get("callbackId", ""))
         claims.append(Claim(order=order_from_plain(plain), token=token, callback_id=callback_id))
     return claims
+
+
+def order_claim_read(*, order_id: str) -> Claim:
+    """The order with its current claim token and callback id (token empty when not claimed), for the reconciler."""
+    try:
+        response = _client().get_item(
+            TableName=settings.ORDERS_TABLE, Key={"orderId": {"S": order_id}}, ConsistentRead=True
+        )
+    except (ClientError, BotoCoreError) as error:
+        _raise_unavailable(error)
+    if "Item" not in response:
+        raise OrderNotFound(order_id)
+    plain = item_plain(response["Item"])
+    return Claim(
+        order=order_from_plain(plain),
+        token=str(plain.get("claimToken", "")),
+        callback_id=str(plain.get("callbackId", "")),
+    )

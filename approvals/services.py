@@ -1,13 +1,16 @@
-"""Writes for approvals: deciding an order exactly once, and resolving claims left behind by a crash.
+"""Writes for approvals: deciding an order exactly once, audited before it is sent, told as it is.
 
-Exactly-one decision: a conditional UpdateItem moves the order from pending_approval to
-deciding and records who decided what (the claim). Only the request that wins the claim
-sends the callback; everyone else is told who decided and when. The callback id is a
-bearer token for the suspended execution: it never leaves this module, the logs, or the
-audit (error texts are scrubbed because botocore puts the callback URL in some messages).
+Exactly-one decision: a conditional UpdateItem moves the order from pending_approval to deciding and records who
+decided what (the claim). Only the request that wins the claim sends the callback; everyone else is told who
+decided and when. The callback id is a bearer token for the suspended execution: it never leaves this module, the
+logs, or the audit (error texts are scrubbed because botocore puts the callback URL in some messages).
 
-Deciding and resolving abandoned claims stay in one module (a little over 300 lines): they are the two halves of
-the same claim protocol and write the same audit rows.
+The network may lie: every send is one attempt (botocore retries off; only this loop retries), the result carries
+the claim token as `decisionId`, and after an ambiguous failure (read timeout, reset connection, 5xx, a "closed"
+answer) the execution history decides: our decisionId delivered -> succeeded; still open -> not sent (retry or
+report); ended otherwise -> closed or expired; unreadable -> the claim and the `sending` audit row are kept for the
+reconciler (approvals/reconcile.py) and the approver is told the decision is sent but not yet confirmed. A person
+waits at most DECISION_TIMEOUT_SECONDS: every call is bounded by `core.aws.aws_interactive`.
 """
 
 from __future__ import annotations
@@ -18,28 +21,35 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 
 from approvals import orders_table
-from approvals.callbacks import CallbackState, callback_state
+from approvals.callbacks import ENDED, CallbackReading, CallbackState, callback_reading
+from approvals.decision_audit import decision_audit, decision_complete
 from approvals.four_eyes import user_identities, user_is_requester
 from approvals.models import Decision, DecisionKind, Outcome
 from approvals.order_records import WINDOW_OVER, Order, OrderStatus
-from approvals.orders_table import Claim, ClaimLost, OrderAlreadyDecided
+from approvals.orders_table import Claim, ClaimLost, OrderAlreadyDecided, OrdersTableUnavailable
 from approvals.selectors import pending_count_forget
-from core.audit import audit_actor, audit_error
-from core.formatting import duration_text
+from core.audit import audit_error
+from core.aws import aws_interactive, aws_request_never_sent
 from executions import services as executions
-from executions.services import TRANSIENT_ERRORS, CallbackClosed, DurableApiError
+from executions.services import TRANSIENT_ERRORS, BudgetExhausted, CallbackClosed, DurableApiError
 
 logger = logging.getLogger(__name__)
+
+UNCONFIRMED_MESSAGE = "Sent, not yet confirmed: it will be resolved automatically."
 
 
 class FourEyesViolation(Exception):
     """The person who requested an order tried to decide it."""
+
+
+class ReadOnlyMode(Exception):
+    """READ_ONLY is on: approvals accept no decision."""
 
 
 @dataclass(frozen=True)
@@ -56,43 +66,12 @@ class DecisionResult:
 
     @property
     def level(self) -> str:
-        return {Outcome.SUCCEEDED: "success", Outcome.ALREADY_DECIDED: "warning", Outcome.CLOSED: "warning"}.get(
-            self.outcome, "error"
-        )
+        warnings = {Outcome.ALREADY_DECIDED, Outcome.CLOSED, Outcome.SENDING}
+        return "success" if self.outcome == Outcome.SUCCEEDED else "warning" if self.outcome in warnings else "error"
 
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _audit(
-    *,
-    order: Order,
-    user,
-    username: str,
-    decision: str,
-    comment: str,
-    outcome: Outcome,
-    error: str = "",
-    request_id: str = "",
-) -> Decision:
-    """Append one decision row. `username` is kept as given (a stale claim's user may no longer exist)."""
-    return Decision.objects.create(
-        order_id=order.order_id,
-        execution_arn=order.execution_arn,
-        decision=decision,
-        comment=comment,
-        user=audit_actor(user)["user"],
-        username=username,
-        outcome=outcome,
-        error=audit_error(error),
-        customer_name=order.customer_name[:256],
-        amount=order.amount,
-        requested_by=order.requested_by[:256],
-        order_created_at=order.created_at,
-        approval_deadline=order.approval_deadline,
-        request_id=request_id or "",
-    )
 
 
 def _local_time(moment: datetime | None) -> str:
@@ -114,48 +93,118 @@ def _already_decided_message(order: Order) -> str:
     return f"This order is no longer pending (status: {order.status or 'unknown'})."
 
 
-# --- deciding ------------------------------------------------------------------------------------
+# --- sending ------------------------------------------------------------------------------------------
 
 
-def _send_with_retries(*, callback_id: str, result: dict, started: float) -> int:
-    """Send the callback, retrying transient errors with exponential backoff and jitter.
+class Delivery(StrEnum):
+    DELIVERED = "delivered"  # the history (or the service's answer) proves our decision reached the workflow
+    CLOSED = "closed"  # the history proves the callback ended without our decision
+    NOT_SENT = "not_sent"  # proven not delivered (refused, throttled, or still open after an ambiguous error)
+    BUDGET = "budget"  # the shared Lambda API budget is used up: nothing was sent
+    UNCONFIRMED = "unconfirmed"  # may have been delivered; the history could not tell (yet)
 
-    Returns the number of attempts used. Stops early so that a request never holds a claim
-    long enough for the stale-claim release to consider it abandoned.
+
+@dataclass(frozen=True)
+class Sent:
+    delivery: Delivery
+    attempts: int
+    detail: str = ""
+    reading: CallbackReading | None = None
+    transient: bool = False
+
+
+def _read(claim: Claim) -> CallbackReading | None:
+    """The callback as the history proves it, or None when the history cannot be read now."""
+    try:
+        return callback_reading(execution_arn=claim.order.execution_arn, callback_id=claim.callback_id)
+    except (DurableApiError, BudgetExhausted) as error:
+        logger.warning("history of order %s unreadable: %s", claim.order.order_id, audit_error(str(error)))
+        return None
+
+
+def _judge(claim: Claim, reading: CallbackReading | None, attempt: int, why: str) -> Sent | None:
+    """What the history proves after an ambiguous answer; None when the callback is still open (not delivered)."""
+    if reading is not None and reading.delivered(claim.token):
+        return Sent(Delivery.DELIVERED, attempt, f"delivered ({why}; confirmed by the history)")
+    if reading is None or reading.state == CallbackState.UNKNOWN:
+        return Sent(Delivery.UNCONFIRMED, attempt, f"{why}; the history does not tell yet")
+    if reading.state == CallbackState.SUCCEEDED and not reading.answered_by_other(claim.token):
+        return Sent(Delivery.UNCONFIRMED, attempt, f"{why}; the callback succeeded, result unreadable")
+    if reading.state in ENDED:
+        return Sent(Delivery.CLOSED, attempt, why, reading)
+    return None
+
+
+def _send(*, claim: Claim, result: dict, deadline: float) -> Sent:
+    """Send the callback, one botocore attempt per try, retrying what is proven undelivered with backoff and jitter.
+
+    Stops early so that a request neither outlives its deadline (room is kept for one more send and one history
+    read) nor holds a claim long enough for the reconciler to consider it abandoned.
     """
     attempts = max(1, settings.APPROVALS_CALLBACK_ATTEMPTS)
-    budget = settings.APPROVALS_CLAIM_STALE_SECONDS / 3
+    per_call = float(settings.AWS_INTERACTIVE_TIMEOUT_SECONDS)
+    deadline = min(deadline, time.monotonic() + settings.APPROVALS_CLAIM_STALE_SECONDS / 3)
     for attempt in range(1, attempts + 1):
         try:
-            executions.callback_succeed(callback_id=callback_id, result=result)
-            return attempt
-        except TRANSIENT_ERRORS as error:
-            delay = settings.APPROVALS_CALLBACK_BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random() / 2)
-            retry_after = getattr(error, "retry_after", None)
-            if retry_after:
-                delay = max(delay, min(retry_after, 10.0))
-            if attempt == attempts or time.monotonic() - started + delay > budget:
-                error.attempts = attempt
-                raise
-            time.sleep(delay)
+            executions.callback_succeed(callback_id=claim.callback_id, result=result)
+            return Sent(Delivery.DELIVERED, attempt, "" if attempt == 1 else f"delivered on attempt {attempt}")
+        except BudgetExhausted as error:
+            return Sent(Delivery.BUDGET, attempt, str(error))
         except CallbackClosed as error:
-            error.attempts = attempt
-            raise
+            judged = _judge(claim, _read(claim), attempt, f"callback reported closed ({error.code or 'closed'})")
+            if judged is not None:
+                return judged
+            detail = f"callback reported closed ({error.code}) but still open in the history; not decided"
+            return Sent(Delivery.NOT_SENT, attempt, detail)
+        except TRANSIENT_ERRORS as error:
+            detail = audit_error(f"{type(error).__name__}: {error}", claim.callback_id)
+            throttled = hasattr(error, "retry_after")  # Throttled: AWS refused the call, nothing was done
+            if not throttled and not aws_request_never_sent(error):
+                judged = _judge(claim, _read(claim), attempt, detail)
+                if judged is not None:
+                    return judged
+            delay = settings.APPROVALS_CALLBACK_BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random() / 2)
+            if getattr(error, "retry_after", None):
+                delay = max(delay, min(error.retry_after, 10.0))
+            if attempt == attempts or time.monotonic() + delay + 2 * per_call > deadline:
+                return Sent(Delivery.NOT_SENT, attempt, detail, transient=True)
+            time.sleep(delay)
+        except DurableApiError as error:
+            return Sent(Delivery.NOT_SENT, attempt, audit_error(f"{type(error).__name__}: {error}", claim.callback_id))
+        except Exception as error:  # unexpected, maybe after the request left: keep the claim, let history decide
+            logger.exception("decision on order %s: unexpected error while sending", claim.order.order_id)
+            return Sent(
+                Delivery.UNCONFIRMED, attempt, audit_error(f"{type(error).__name__}: {error}", claim.callback_id)
+            )
     raise AssertionError("unreachable")
 
 
-def order_decide(*, order_id: str, user, approve: bool, comment: str = "", request_id: str = "") -> DecisionResult:
-    """Decide one order for `user`. Exactly one decision per order is ever sent.
+# --- deciding -------------------------------------------------------------------------------------------
 
-    Raises orders_table.OrderNotFound, FourEyesViolation, OrdersTableUnavailable.
+
+def order_decide(*, order_id: str, user, approve: bool, comment: str = "", request_id: str = "") -> DecisionResult:
+    """Decide one order for `user`, within DECISION_TIMEOUT_SECONDS. Exactly one decision per order is ever sent.
+
+    Raises ReadOnlyMode, orders_table.OrderNotFound, FourEyesViolation, OrdersTableUnavailable (before anything
+    was sent; after a send, DynamoDB trouble is logged and left to the reconciler).
     """
+    if settings.READ_ONLY:
+        raise ReadOnlyMode("The console is in read-only mode (READ_ONLY): no decision can be made now.")
+    deadline = time.monotonic() + float(settings.DECISION_TIMEOUT_SECONDS)
+    with aws_interactive():
+        return _decide(
+            order_id=order_id, user=user, approve=approve, comment=comment, request_id=request_id, deadline=deadline
+        )
+
+
+def _decide(*, order_id: str, user, approve: bool, comment: str, request_id: str, deadline: float) -> DecisionResult:
     decision = DecisionKind.APPROVE if approve else DecisionKind.REJECT
     username = user.get_username()
     comment = (comment or "").strip()
     order = orders_table.order_get(order_id=order_id)
 
-    def audit(outcome: Outcome, error: str = "", at_order: Order | None = None) -> Decision:
-        return _audit(
+    def audit(outcome: Outcome, error: str = "", at_order: Order | None = None, decision_id: str = "") -> Decision:
+        return decision_audit(
             order=at_order or order,
             user=user,
             username=username,
@@ -164,6 +213,7 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
             outcome=outcome,
             error=error,
             request_id=request_id,
+            decision_id=decision_id,
         )
 
     if user_is_requester(order.requested_by, user):
@@ -183,7 +233,7 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
         )
     except OrderAlreadyDecided as lost:
         current = lost.order or order
-        if user_is_requester(current.requested_by, user):  # requestedBy matched exactly inside DynamoDB's condition
+        if user_is_requester(current.requested_by, user):  # the claim condition matched the requester
             audit(Outcome.FORBIDDEN, "four-eyes: the requester cannot decide their own order", current)
             raise FourEyesViolation(f"{current.requested_by} requested this order, so someone else must decide it.")
         message = _already_decided_message(current)
@@ -191,42 +241,78 @@ def order_decide(*, order_id: str, user, approve: bool, comment: str = "", reque
         record = audit(Outcome.CLOSED if closed else Outcome.ALREADY_DECIDED, message, current)
         return DecisionResult(record.outcome, message, current, record)
 
-    started = time.monotonic()
-    result = {"approved": approve, "decidedBy": username, "comment": comment, "decidedAt": claimed_at}
-    final_status = OrderStatus.APPROVED if approve else OrderStatus.REJECTED
-    try:
-        _send_with_retries(callback_id=claim.callback_id, result=result, started=started)
-    except CallbackClosed as error:
-        return _closed(claim=claim, error=error, result=result, audit=audit)
-    except (DurableApiError, Exception) as error:
-        detail = audit_error(f"{type(error).__name__}: {error}", claim.callback_id)
-        attempts = getattr(error, "attempts", 1)
-        logger.warning("decision on order %s not sent after %s attempt(s): %s", order_id, attempts, detail)
-        _release(claim, detail)
-        pending_count_forget()
-        transient = isinstance(error, TRANSIENT_ERRORS)
-        message = (
-            f"The decision could not be sent to the workflow ({'temporary problem, ' if transient else ''}"
-            f"{attempts} attempt{'s' if attempts != 1 else ''}): {detail}. Nothing was decided; the order is "
-            "back in the inbox, please try again."
-        )
-        record = audit(Outcome.FAILED, detail, claim.order)
-        if not isinstance(error, DurableApiError):
-            raise
-        return DecisionResult(Outcome.FAILED, message, claim.order, record)
-
-    _finish(claim, final_status, {"decidedBy": username, "decidedAt": claimed_at, "decisionComment": comment})
-    pending_count_forget()
-    # The execution resumes now: have the poller read it first in its next cycle (no API call here). Only a
-    # hint: the decision stands even if the database cannot take it right now.
-    try:
-        executions.execution_poll_soon(execution_arn=claim.order.execution_arn)
+    try:  # recorded before it is sent
+        record = audit(Outcome.SENDING, "", claim.order, decision_id=token)
     except DatabaseError:
-        logger.warning("could not mark execution of order %s for an early poll", order_id, exc_info=True)
-    record = audit(Outcome.SUCCEEDED, "", claim.order)
-    verb = "Approved" if approve else "Rejected"
-    logger.info("order %s %s by %s", order_id, final_status, username)
-    return DecisionResult(Outcome.SUCCEEDED, f"{verb} order {order_id[:8]}; the workflow resumes.", claim.order, record)
+        _release(claim, "the decision audit could not be written; nothing was sent")
+        raise
+    result = {
+        "approved": approve,
+        "decidedBy": username,
+        "comment": comment,
+        "decidedAt": claimed_at,
+        "decisionId": token,
+    }
+    sent = _send(claim=claim, result=result, deadline=deadline)
+    return _conclude(claim=claim, sent=sent, record=record, result=result)
+
+
+def _conclude(*, claim: Claim, sent: Sent, record: Decision, result: dict) -> DecisionResult:
+    order, approve = claim.order, result["approved"]
+    short = order.order_id[:8]
+    if sent.delivery == Delivery.DELIVERED:
+        decision_complete(record=record, outcome=Outcome.SUCCEEDED, error=sent.detail)
+        final = OrderStatus.APPROVED if approve else OrderStatus.REJECTED
+        _finish(
+            claim,
+            final,
+            {"decidedBy": result["decidedBy"], "decidedAt": result["decidedAt"], "decisionComment": result["comment"]},
+        )
+        pending_count_forget()
+        try:  # only a hint for the poller: the decision stands even if the database cannot take it now
+            executions.execution_poll_soon(execution_arn=order.execution_arn)
+        except DatabaseError:
+            logger.warning("could not mark execution of order %s for an early poll", order.order_id, exc_info=True)
+        logger.info("order %s %s by %s", order.order_id, final, result["decidedBy"])
+        verb = "Approved" if approve else "Rejected"
+        return DecisionResult(Outcome.SUCCEEDED, f"{verb} order {short}; the workflow resumes.", order, record)
+    if sent.delivery == Delivery.UNCONFIRMED:
+        logger.warning(
+            "decision on order %s unconfirmed (%s): claim kept for the reconciler", order.order_id, sent.detail
+        )
+        return DecisionResult(Outcome.SENDING, UNCONFIRMED_MESSAGE, order, record)
+    if sent.delivery == Delivery.CLOSED:
+        state = sent.reading.state
+        if state == CallbackState.TIMED_OUT:
+            status = OrderStatus.EXPIRED
+            when = f" (deadline {_local_time(order.approval_deadline)})" if order.approval_deadline else ""
+            message = f"The approval window for this order is over{when}: it can no longer be decided."
+        else:
+            status = OrderStatus.CLOSED
+            message = "This order's callback was already answered outside the dashboard: it can no longer be decided."
+        decision_complete(record=record, outcome=Outcome.CLOSED, error=f"callback closed ({state}): {sent.detail}")
+        _finish(claim, status)
+        pending_count_forget()
+        return DecisionResult(Outcome.CLOSED, message, order, record)
+    # NOT_SENT or BUDGET: proven undelivered, so the order goes back to the inbox
+    _release(claim, sent.detail)
+    pending_count_forget()
+    decision_complete(record=record, outcome=Outcome.FAILED, error=sent.detail)
+    if sent.delivery == Delivery.BUDGET:
+        message = (
+            "The shared Lambda API budget is used up right now: nothing was sent and the order is back in the "
+            "inbox. Please try again in a minute."
+        )
+    elif sent.detail.startswith("callback reported closed"):
+        message = "The workflow did not accept the decision; please try again."
+    else:
+        attempts = f"{sent.attempts} attempt{'s' if sent.attempts != 1 else ''}"
+        message = (
+            f"The decision could not be sent to the workflow ({'temporary problem, ' if sent.transient else ''}"
+            f"{attempts}): {sent.detail}. Nothing was decided; the order is back in the inbox, please try again."
+        )
+    logger.warning("decision on order %s not sent after %s attempt(s): %s", order.order_id, sent.attempts, sent.detail)
+    return DecisionResult(Outcome.FAILED, message, order, record)
 
 
 def _release(claim: Claim, detail: str) -> None:
@@ -234,6 +320,8 @@ def _release(claim: Claim, detail: str) -> None:
         orders_table.order_claim_release(order_id=claim.order.order_id, token=claim.token, error=detail)
     except ClaimLost:
         logger.info("claim on order %s already resolved", claim.order.order_id)
+    except OrdersTableUnavailable:
+        logger.warning("claim on order %s not released now: the reconciler will", claim.order.order_id)
 
 
 def _finish(claim: Claim, status: OrderStatus, attributes: dict | None = None) -> None:
@@ -244,119 +332,6 @@ def _finish(claim: Claim, status: OrderStatus, attributes: dict | None = None) -
     except ClaimLost:
         # The resumed workflow already wrote its own outcome: nothing to do.
         logger.info("order %s already finalised by the workflow", claim.order.order_id)
-
-
-def _closed(*, claim: Claim, error: CallbackClosed, result: dict, audit) -> DecisionResult:
-    """The callback was not open. Find out why (history), never leave the order in deciding."""
-    order = claim.order
-    try:
-        state = callback_state(execution_arn=order.execution_arn, callback_id=claim.callback_id)
-    except DurableApiError as history_error:
-        logger.warning("could not read the history of %s: %s", order.execution_arn, history_error)
-        state = CallbackState.UNKNOWN
-    past_deadline = order.approval_deadline is not None and order.approval_deadline <= datetime.now(UTC)
-    if state == CallbackState.SUCCEEDED and getattr(error, "attempts", 1) > 1:
-        # An earlier attempt timed out on our side but reached the service: our decision was delivered.
-        _finish(
-            claim,
-            OrderStatus.APPROVED if result["approved"] else OrderStatus.REJECTED,
-            {"decidedBy": result["decidedBy"], "decidedAt": result["decidedAt"], "decisionComment": result["comment"]},
-        )
-        pending_count_forget()
-        record = audit(Outcome.SUCCEEDED, "delivered by an earlier attempt", order)
-        return DecisionResult(Outcome.SUCCEEDED, "Decision recorded; the workflow resumes.", order, record)
-    if state == CallbackState.OPEN and not past_deadline:
-        # The service said closed but the history still shows it open: do not guess, give the order back.
-        detail = f"callback reported closed ({error.code}) but still open in the history; not decided"
-        _release(claim, detail)
-        pending_count_forget()
-        record = audit(Outcome.FAILED, detail, order)
-        return DecisionResult(
-            Outcome.FAILED, "The workflow did not accept the decision; please try again.", order, record
-        )
-    if state == CallbackState.TIMED_OUT or past_deadline:
-        status = OrderStatus.EXPIRED
-        when = f" (deadline {_local_time(order.approval_deadline)})" if order.approval_deadline else ""
-        message = f"The approval window for this order is over{when}: it can no longer be decided."
-    else:
-        status = OrderStatus.CLOSED
-        message = "This order's callback was already answered outside the dashboard: it can no longer be decided."
-    _finish(claim, status)
-    pending_count_forget()
-    record = audit(Outcome.CLOSED, f"callback closed ({state}): {error.code or 'closed'}", order)
-    return DecisionResult(Outcome.CLOSED, message, order, record)
-
-
-# --- claims left behind by a crash ------------------------------------------------------------------
-
-
-def claims_release_stale(*, older_than_seconds: int, limit: int = 100) -> dict[str, int]:
-    """Resolve orders left in `deciding` longer than `older_than_seconds` (a crash between claim and outcome).
-
-    Safe because it only acts on what the execution history proves:
-    - callback still open and execution running -> the decision was never delivered: back to pending_approval;
-    - callback succeeded -> it was delivered: finalise the order as the claim says (the workflow writes the same);
-    - callback timed out / failed / execution over -> expired / closed;
-    - history unreadable or callback not found -> left alone (and counted), to be retried next run.
-    `older_than_seconds` must exceed the longest a decision request can hold a claim (the request
-    gives up retrying after a third of APPROVALS_CLAIM_STALE_SECONDS).
-    """
-    counts = {"released": 0, "recovered": 0, "closed": 0, "undetermined": 0, "skipped": 0}
-    now = datetime.now(UTC)
-    users = get_user_model()
-    for stale in orders_table.orders_deciding(limit=limit):
-        order = stale.order
-        if order.claimed_at and (now - order.claimed_at).total_seconds() < older_than_seconds:
-            counts["skipped"] += 1
-            continue
-        try:
-            state = callback_state(execution_arn=order.execution_arn, callback_id=stale.callback_id)
-        except DurableApiError as error:
-            logger.warning("stale claim on order %s: history unavailable (%s)", order.order_id, error)
-            counts["undetermined"] += 1
-            continue
-        age = duration_text((now - order.claimed_at).total_seconds()) if order.claimed_at else "unknown time"
-        user = users.objects.filter(**{users.USERNAME_FIELD: order.claimed_by}).first() if order.claimed_by else None
-        decision = order.claim_decision if order.claim_decision in DecisionKind.values else DecisionKind.APPROVE
-        common = {
-            "order": order,
-            "user": user,
-            "username": order.claimed_by or "unknown",
-            "decision": decision,
-            "comment": order.attributes.get("claimComment", "") or "",
-        }
-        try:
-            if state == CallbackState.OPEN:
-                detail = f"claim abandoned for {age} with the callback still open: released back to the inbox"
-                orders_table.order_claim_release(order_id=order.order_id, token=stale.token, error=detail)
-                _audit(outcome=Outcome.RELEASED, error=detail, **common)
-                counts["released"] += 1
-            elif state == CallbackState.SUCCEEDED:
-                final = OrderStatus.APPROVED if decision == DecisionKind.APPROVE else OrderStatus.REJECTED
-                orders_table.order_claim_finish(
-                    order_id=order.order_id,
-                    token=stale.token,
-                    status=final,
-                    attributes={
-                        "decidedBy": order.claimed_by,
-                        "decidedAt": order.attributes.get("claimedAt", ""),
-                        "decisionComment": common["comment"],
-                    },
-                )
-                _audit(
-                    outcome=Outcome.RECOVERED, error=f"callback had been delivered; order finalised {final}", **common
-                )
-                counts["recovered"] += 1
-            elif state in {CallbackState.TIMED_OUT, CallbackState.FAILED, CallbackState.CLOSED}:
-                final = OrderStatus.EXPIRED if state == CallbackState.TIMED_OUT else OrderStatus.CLOSED
-                orders_table.order_claim_finish(order_id=order.order_id, token=stale.token, status=final)
-                _audit(outcome=Outcome.CLOSED, error=f"stale claim: callback {state}; order set {final}", **common)
-                counts["closed"] += 1
-            else:
-                logger.warning("stale claim on order %s: callback not found in the history; left alone", order.order_id)
-                counts["undetermined"] += 1
-        except ClaimLost:
-            counts["skipped"] += 1
-    if counts["released"] or counts["recovered"] or counts["closed"]:
-        pending_count_forget()
-    return counts
+    except OrdersTableUnavailable:
+        # After a send: the decision stands; the workflow (or the reconciler) writes the order's outcome.
+        logger.warning("order %s not finalised now (DynamoDB unavailable): the reconciler will", claim.order.order_id)

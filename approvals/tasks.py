@@ -1,4 +1,4 @@
-"""Periodic work for approvals: resolve decision claims abandoned by a crash."""
+"""Periodic work for approvals: the reconciler (claims abandoned by a crash, decisions left `sending`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from approvals import services
+from approvals import reconcile
 from approvals.orders_table import OrdersTableUnavailable
 from core.locks import cache_lock
 from executions.services import TRANSIENT_ERRORS
@@ -30,12 +30,19 @@ LOCK_SECONDS = 120  # longer than the task's hard time limit
     max_retries=3,
 )
 def release_stale_claims() -> dict:
-    """Idempotent: every write is conditional on the claim token, and one run at a time holds the lock."""
+    """Idempotent: every write is conditional on the claim token (or on a row still `sending`), one run at a time."""
+    if settings.READ_ONLY:
+        logger.info("READ_ONLY is on: release_stale_claims skipped (no approvals write)")
+        return {"skipped_read_only": 1}
     with cache_lock(LOCK_KEY, ttl=LOCK_SECONDS) as held:
         if not held:
             logger.info("release_stale_claims already running elsewhere; skipped")
             return {"skipped_locked": 1}
-        counts = services.claims_release_stale(older_than_seconds=settings.APPROVALS_CLAIM_STALE_SECONDS)
-    if any(counts[key] for key in ("released", "recovered", "closed", "undetermined")):
+        stale = settings.APPROVALS_CLAIM_STALE_SECONDS
+        counts = reconcile.claims_release_stale(older_than_seconds=stale)
+        counts["sending"] = reconcile.decisions_sending_resolve(older_than_seconds=stale)
+    if any(counts[key] for key in ("released", "recovered", "closed", "undetermined")) or any(
+        counts["sending"].values()
+    ):
         logger.info("stale decision claims: %s", counts)
     return counts

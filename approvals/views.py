@@ -21,6 +21,7 @@ from approvals import orders_table, selectors, services
 from approvals.forms import ApproveForm, DecisionFilterForm, InboxFilterForm, RejectForm
 from approvals.four_eyes import user_identities_folded
 from approvals.orders_table import OrderNotFound, OrdersTableUnavailable
+from core.aws import aws_interactive
 from core.pagination import InvalidCursor
 from core.redirects import safe_next
 from core.roles import ADMINS, ALL_ROLES, APPROVERS, role_required, user_can_decide
@@ -50,8 +51,14 @@ def _inbox_return_path(request) -> str:
 # --- inbox -------------------------------------------------------------------------------------
 
 
+def _can_decide(request) -> bool:
+    """The user's role may decide, and the console is not frozen (READ_ONLY)."""
+    return user_can_decide(request.user) and not settings.READ_ONLY
+
+
 @require_GET
 @role_required(*ALL_ROLES)
+@aws_interactive()
 def inbox(request):
     form = InboxFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {"q": "", "sort": "", "cursor": request.GET.get("cursor", "")}
@@ -61,7 +68,7 @@ def inbox(request):
             query=filters["q"],
             sort=filters["sort"],
             identities=user_identities_folded(request.user),
-            can_decide=user_can_decide(request.user),
+            can_decide=_can_decide(request),
         )
     except InvalidCursor:
         return render(request, "approvals/bad_cursor.html", status=400)
@@ -71,7 +78,8 @@ def inbox(request):
         "page": page,
         "form": form,
         "filters": filters,
-        "can_decide": user_can_decide(request.user),
+        "can_decide": _can_decide(request),
+        "read_only": settings.READ_ONLY,
         "first_page": not filters["cursor"],
         "page_size": settings.APPROVALS_PAGE_SIZE,
         # without JavaScript, a decision redirects back to this very page (filters and cursor kept)
@@ -88,6 +96,7 @@ def inbox(request):
 @login_not_required
 @never_cache
 @require_GET
+@aws_interactive()
 def badge(request):
     count = selectors.orders_pending_count() if request.user.is_authenticated else None
     return render(
@@ -110,14 +119,20 @@ def _order_or_404(order_id: str):
 
 
 def _detail_context(request, order, **extra) -> dict:
+    own_claim = order.claimed_by == request.user.get_username()
     return {
         "order": order,
+        "attribute_pairs": order.attribute_pairs_for(
+            claim_comment=own_claim or selectors.decisions_visible_to_all(request.user)
+        ),
+        "resolve_after": settings.APPROVALS_CLAIM_STALE_SECONDS,
+        "read_only": settings.READ_ONLY,
         "row": selectors.inbox_row(
-            order, identities=user_identities_folded(request.user), can_decide=user_can_decide(request.user)
+            order, identities=user_identities_folded(request.user), can_decide=_can_decide(request)
         ),
         "execution_pk": selectors.order_execution_pk(execution_arn=order.execution_arn),
         "attempts": selectors.decisions_list(user=request.user).filter(order_id=order.order_id)[:50],
-        "can_decide": user_can_decide(request.user),
+        "can_decide": _can_decide(request),
         "approve_form": extra.pop("approve_form", None) or ApproveForm(),
         "reject_form": extra.pop("reject_form", None) or RejectForm(),
         **extra,
@@ -126,6 +141,7 @@ def _detail_context(request, order, **extra) -> dict:
 
 @require_GET
 @role_required(*ALL_ROLES)
+@aws_interactive()
 def order_detail(request, order_id: str):
     try:
         order = _order_or_404(order_id)
@@ -170,6 +186,11 @@ def _decide(request, order_id: str, *, approve: bool):
             raise Http404(f"No order with id {order_id}.")
         except services.FourEyesViolation as error:
             raise PermissionDenied(f"Four-eyes rule: {error}")
+        except services.ReadOnlyMode as error:
+            if request.htmx:
+                return render(request, "approvals/inbox.html#readonly-row", {"order_id": order_id}, status=403)
+            messages.error(request, str(error))
+            return redirect(safe_next(request, reverse("approvals:inbox")))
     except OrdersTableUnavailable as error:
         if request.htmx:
             return render(request, "approvals/inbox.html#unavailable-row", {"error": error, "order_id": order_id})
@@ -187,12 +208,14 @@ def _decide(request, order_id: str, *, approve: bool):
 
 @require_POST
 @role_required(APPROVERS, ADMINS)
+@aws_interactive()
 def order_approve(request, order_id: str):
     return _decide(request, order_id, approve=True)
 
 
 @require_POST
 @role_required(APPROVERS, ADMINS)
+@aws_interactive()
 def order_reject(request, order_id: str):
     return _decide(request, order_id, approve=False)
 

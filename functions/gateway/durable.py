@@ -37,16 +37,19 @@ class DurableApi:
     def _durable(self, parts: list[str], query: dict):
         method = self.command
         if len(parts) == 3 and parts[0] == "functions" and parts[2] == "durable-executions" and method == "GET":
-            self.gateway.faults.check("ListDurableExecutionsByFunction")
+            self.operation = "ListDurableExecutionsByFunction"
+            self.gateway.faults.check(self.operation)
             return self._list(parts[1], query)
         callback = len(parts) == 3 and parts[0] == "durable-execution-callbacks" and parts[2] in CALLBACK_ACTIONS
         if callback and method == "POST":
-            self.gateway.faults.check(CALLBACK_ACTIONS[parts[2]])
+            self.operation = CALLBACK_ACTIONS[parts[2]]
+            self.gateway.faults.check(self.operation)
             return self._callback(parts)
         if parts[0] == "durable-executions" and len(parts) in (2, 3):
             action = parts[2] if len(parts) == 3 else ""
             operation = EXECUTION_ACTIONS.get((method, action))
             if operation:
+                self.operation = operation
                 self.gateway.faults.check(operation)
                 return self._execution(operation, self.gateway.emulator_id(parts[1]), action, query)
         raise GatewayError("UnrecognizedClientException", f"Unknown path: {method} {urlsplit(self.path).path}", 404)

@@ -7,7 +7,8 @@ import json
 import logging
 import os
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from functions.gateway import translate
@@ -17,6 +18,15 @@ from functions.gateway.emulator import Emulator
 from functions.gateway.errors import GatewayError, error_body, invalid, not_found
 from functions.gateway.faults import Faults
 from functions.gateway.invoke import ACCOUNT_ID, Invoker
+from functions.gateway.limits import (
+    DEFAULT_MAX_THREADS,
+    SOCKET_TIMEOUT_SECONDS,
+    BoundedThreadingHTTPServer,
+    allowed_hosts,
+    content_length,
+    drop_connection,
+    host_allowed,
+)
 from functions.registry import FunctionSpec, function_registry
 
 logger = logging.getLogger("gateway")
@@ -24,7 +34,6 @@ logger = logging.getLogger("gateway")
 INVOKE_PREFIX = "/2015-03-31/functions/"
 FAULTS_PATH = "/_gateway/faults"
 HANDLER_INVOKE_HEADER = "X-Dex-Handler-Invoke"
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 
 class Gateway:
@@ -39,6 +48,7 @@ class Gateway:
         self.arns = ArnBook(region, ACCOUNT_ID, self.emulator.describe_or_none, self._executions_quiet)
         self.state = GatewayState()
         self.faults = Faults()
+        self.allowed_hosts = allowed_hosts()
         self.invoker = Invoker(region, self.emulator, self.arns, self.state)
 
     def _executions_quiet(self, function: str) -> list[dict]:
@@ -71,13 +81,26 @@ class Gateway:
 class GatewayHandler(DurableApi, BaseHTTPRequestHandler):
     server_version = "DurableConsoleLambdaGateway/1.0"
     protocol_version = "HTTP/1.1"
+    timeout = SOCKET_TIMEOUT_SECONDS  # every socket read and write of a connection
     gateway: Gateway  # set on the class by `serve`
+    operation = ""  # the durable API operation being served (network faults apply to its response)
 
     # -- plumbing --------------------------------------------------------------
     def log_message(self, fmt, *args):  # route through logging, not stderr
         logger.info("%s %s", self.address_string(), fmt % args)
 
     def _send(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+        fault = self.gateway.faults.take_after(self.operation)
+        if fault is not None:  # the request was served; now the network lies about the answer
+            if fault["after"] == "drop":
+                self.close_connection = True
+                drop_connection(self.connection)
+                return
+            if fault["after"] == "delay":
+                time.sleep(fault["delaySeconds"])
+            else:
+                status, headers = 500, {"X-Amzn-ErrorType": "ServiceException"}
+                body = error_body("ServiceException", "Internal failure (gateway fault)", None)
         self.send_response(status)
         headers = dict(headers or {})
         self.send_header("x-amzn-RequestId", headers.pop("x-amzn-RequestId", None) or os.urandom(16).hex())
@@ -97,14 +120,7 @@ class GatewayHandler(DurableApi, BaseHTTPRequestHandler):
         self._send(error.status, error_body(error.error_type, error.message, error.extra), headers)
 
     def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_PAYLOAD_BYTES:
-            self.rfile.read(length)
-            raise GatewayError(
-                "RequestTooLargeException",
-                f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation",
-                413,
-            )
+        length = content_length(self.headers.get("Content-Length"))  # checked once more in _route
         return self.rfile.read(length) if length else b""
 
     def _json_body(self, body: bytes) -> dict:
@@ -130,7 +146,16 @@ class GatewayHandler(DurableApi, BaseHTTPRequestHandler):
         self._route()
 
     def _route(self):
+        self.operation = ""
         try:
+            if not host_allowed(self.headers.get("Host"), self.gateway.allowed_hosts):
+                self.close_connection = True
+                raise GatewayError("AccessDeniedException", "Host not allowed: the gateway serves loopback only", 403)
+            try:
+                content_length(self.headers.get("Content-Length"))
+            except GatewayError:
+                self.close_connection = True  # the body is never read: the connection cannot be reused
+                raise
             split = urlsplit(self.path)
             path, query = split.path, parse_qs(split.query, keep_blank_values=True)
             if path.startswith(DURABLE_PREFIX):
@@ -197,11 +222,10 @@ class GatewayHandler(DurableApi, BaseHTTPRequestHandler):
             self._send(*gateway.invoker.run(spec, event))
 
 
-def serve(host: str, port: int, gateway: Gateway) -> ThreadingHTTPServer:
+def serve(host: str, port: int, gateway: Gateway, max_threads: int | None = None) -> BoundedThreadingHTTPServer:
     handler = type("BoundGatewayHandler", (GatewayHandler,), {"gateway": gateway})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    threads = max_threads or int(os.environ.get("LAMBDA_GATEWAY_MAX_THREADS", DEFAULT_MAX_THREADS))
+    return BoundedThreadingHTTPServer((host, port), handler, max_threads=threads)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,7 +35,7 @@ from aws_durable_execution_sdk_python import (
 from aws_durable_execution_sdk_python.config import CallbackConfig, Duration, StepConfig
 from aws_durable_execution_sdk_python.retries import RetryPresets
 
-from functions.order_approval.validation import InvalidOrderError, clip_order_fields, order_problems
+from functions.order_approval.validation import InvalidOrderError, clip_order_fields, identity_key, order_problems
 
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 24 * 3600
 MAX_APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600
@@ -98,7 +98,10 @@ def create_order(step_context: StepContext, event: dict, execution_arn: str) -> 
         "customerName": event.get("customerName"),
         "amount": _to_decimal(event.get("amount")),
         "items": event.get("items") or [],
-        "requestedBy": event.get("requestedBy") or "unknown",
+        # No default: an order without a requester is rejected by validate_order (four-eyes needs one).
+        "requestedBy": event.get("requestedBy") if isinstance(event.get("requestedBy"), str) else "",
+        # The folded identity the dashboard's claim condition compares (four-eyes, NFKC + casefold).
+        "requestedByKey": identity_key(event.get("requestedBy")),
         "status": "pending_approval",
         "createdAt": _iso(_now()),
         "executionArn": execution_arn,
@@ -151,12 +154,14 @@ def _set_outcome(order_id: str, status: str, **attributes) -> str:
 
 
 def _record_decision(order: dict, status: str, decision: dict) -> str:
+    # decisionId: the dashboard's claim token, so the order (and the history) say whose decision this was.
     return _set_outcome(
         order["orderId"],
         status,
-        decidedBy=decision.get("decidedBy", ""),
-        decisionComment=decision.get("comment", ""),
-        decidedAt=decision.get("decidedAt", ""),
+        decidedBy=str(decision.get("decidedBy", "")),
+        decisionComment=str(decision.get("comment", "")),
+        decidedAt=str(decision.get("decidedAt", "")),
+        decisionId=str(decision.get("decisionId", ""))[:64],
     )
 
 
@@ -188,7 +193,7 @@ def send_notification(step_context: StepContext, order: dict, outcome: str, deta
     notification = {
         "notificationId": str(uuid.uuid4()),
         "outcome": outcome,
-        "recipient": order.get("requestedBy", "unknown"),
+        "recipient": order.get("requestedBy", ""),
         "message": f"Order {order['orderId']} {outcome}" + (f": {detail}" if detail else ""),
         "sentAt": _iso(_now()),
     }
@@ -275,4 +280,5 @@ def handler(event: dict, context: DurableContext) -> dict:
         "decidedBy": decision.get("decidedBy", ""),
         "comment": decision.get("comment", ""),
         "decidedAt": decision.get("decidedAt", ""),
+        "decisionId": decision.get("decisionId", ""),
     }

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 MAX_TEXT = 200  # customerName, requestedBy
 MAX_ITEMS = 100
 MAX_ITEM_BYTES = 2_000
 MAX_AMOUNT = Decimal("10000000")
+
+
+def identity_key(name) -> str:
+    """The folded form four-eyes compares (stored on the order as `requestedByKey`, compared by the dashboard).
+
+    Unicode NFKC plus casefold (NFKC again after folding, as Unicode's NFKC_Casefold), trimmed: fullwidth "CAROL",
+    "Carol" and "carol " are one person.
+    """
+    if not isinstance(name, str):
+        return ""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold()).strip()
 
 
 class InvalidOrderError(Exception):
@@ -51,7 +63,9 @@ def order_problems(order: dict) -> list[str]:
         problems.append(f"customerName is longer than {MAX_TEXT} characters")
 
     requester = order.get("requestedBy")
-    if isinstance(requester, str) and len(requester) > MAX_TEXT:
+    if not isinstance(requester, str) or not identity_key(requester):
+        problems.append("requestedBy is missing")  # four-eyes needs to know who asked
+    elif len(requester) > MAX_TEXT:
         problems.append(f"requestedBy is longer than {MAX_TEXT} characters")
 
     amount = order.get("amount")

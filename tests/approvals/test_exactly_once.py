@@ -11,9 +11,9 @@ from botocore.stub import Stubber
 from django.test import Client
 from django.urls import reverse
 
-from approvals import orders_table, services
+from approvals import orders_table, reconcile, services
 from approvals.models import Decision
-from core.aws import aws_client, aws_clients_reset
+from core.aws import aws_client, aws_clients_reset, aws_interactive
 from tests.orders import execution_wait, history, order_get
 
 
@@ -33,7 +33,7 @@ def test_twenty_concurrent_decisions_send_exactly_one_callback(
 
     The test database of `make test` is SQLite in memory with a shared cache, where concurrent writers fail
     with "table is locked" instead of waiting (file SQLite and PostgreSQL wait). So on SQLite only, the
-    audit inserts are serialised (still real inserts) and the cache is process-local; the race itself --
+    audit writes are serialised (still real writes), the cache and the sessions are process-local; the race itself --
     the DynamoDB claim and the callback -- is untouched. Under `make test-production` nothing is serialised.
     """
     from django.contrib.auth.models import Group
@@ -41,14 +41,20 @@ def test_twenty_concurrent_decisions_send_exactly_one_callback(
 
     if connection.vendor == "sqlite":
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"  # sessions are written every request
         audit_lock = threading.Lock()
-        real_audit = services._audit
+        real_audit, real_complete = services.decision_audit, Decision.complete
 
         def serialised_audit(**kwargs):
             with audit_lock:
                 return real_audit(**kwargs)
 
-        monkeypatch.setattr(services, "_audit", serialised_audit)
+        def serialised_complete(self, **kwargs):
+            with audit_lock:
+                return real_complete(self, **kwargs)
+
+        monkeypatch.setattr(services, "decision_audit", serialised_audit)
+        monkeypatch.setattr(Decision, "complete", serialised_complete)
 
     approvers, _ = Group.objects.get_or_create(name="Approvers")  # transactional tests flush data migrations
     users = []
@@ -136,9 +142,10 @@ def test_aws_callback_timeout_exception_is_closed(approver, pending_order, dynam
     """AWS answers CallbackTimeoutException (400), which the emulator cannot produce: Stubber for that shape,
     and for the history read that follows."""
     order = pending_order()
-    client, reads = aws_client("lambda"), aws_client("lambda", max_attempts=1)  # durable_api's two clients
-    with Stubber(client) as send_stub, Stubber(reads) as stub:
-        send_stub.add_client_error(
+    with aws_interactive():  # a decision's calls: one client, one attempt each, short timeouts
+        client = aws_client("lambda")
+    with Stubber(client) as stub:
+        stub.add_client_error(
             "send_durable_execution_callback_success", "CallbackTimeoutException", "Callback timed out", 400
         )
         started = {
@@ -167,7 +174,8 @@ def test_aws_callback_timeout_exception_is_closed(approver, pending_order, dynam
 def test_throttling_is_retried_with_backoff(approver, pending_order, dynamodb_client, lambda_client, aws, fast_retries):
     """TooManyRequestsException twice, then success (throttling cannot be provoked on the emulator: Stubber)."""
     order = pending_order()
-    client = aws_client("lambda")
+    with aws_interactive():
+        client = aws_client("lambda")
     with Stubber(client) as stub:
         for _ in range(2):
             stub.add_client_error(
@@ -234,7 +242,7 @@ def _claim(order: dict, *, by: str = "approver", minutes_ago: int = 10) -> str:
 def test_stale_claim_with_open_callback_is_released(approver, pending_order, dynamodb_client, aws, lambda_client):
     order = pending_order()
     _claim(order)
-    counts = services.claims_release_stale(older_than_seconds=60)
+    counts = reconcile.claims_release_stale(older_than_seconds=60)
     assert counts["released"] >= 1
     stored = order_get(dynamodb_client, aws.table, order["orderId"])
     assert stored["status"] == "pending_approval" and "claimedBy" not in stored
@@ -250,12 +258,14 @@ def test_stale_claim_whose_callback_was_delivered_is_finalised(
     approver, pending_order, dynamodb_client, aws, lambda_client
 ):
     order = pending_order()
-    _claim(order)
+    token = _claim(order)
     # The crash happened after the callback was sent: the workflow resumes and writes `approved` itself,
     # so freeze the order in `deciding` by sending the callback for an execution whose order we re-claim.
     lambda_client.send_durable_execution_callback_success(
         CallbackId=order["callbackId"],
-        Result=json.dumps({"approved": True, "decidedBy": "approver", "comment": "crashed", "decidedAt": "x"}),
+        Result=json.dumps(
+            {"approved": True, "decidedBy": "approver", "comment": "crashed", "decidedAt": "x", "decisionId": token}
+        ),
     )
     execution_wait(lambda_client, order["executionArn"])
     dynamodb_client.update_item(  # the state a crash leaves if the workflow had not yet run its step
@@ -265,7 +275,7 @@ def test_stale_claim_whose_callback_was_delivered_is_finalised(
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":d": {"S": "deciding"}},
     )
-    counts = services.claims_release_stale(older_than_seconds=60)
+    counts = reconcile.claims_release_stale(older_than_seconds=60)
     assert counts["recovered"] >= 1
     assert order_get(dynamodb_client, aws.table, order["orderId"])["status"] == "approved"
     assert Decision.objects.get(order_id=order["orderId"]).outcome == "recovered"
@@ -275,7 +285,7 @@ def test_stale_claim_whose_callback_was_delivered_is_finalised(
 def test_fresh_claim_is_left_alone(pending_order, dynamodb_client, aws):
     order = pending_order()
     _claim(order, minutes_ago=0)
-    counts = services.claims_release_stale(older_than_seconds=300)
+    counts = reconcile.claims_release_stale(older_than_seconds=300)
     assert counts["skipped"] >= 1
     assert order_get(dynamodb_client, aws.table, order["orderId"])["status"] == "deciding"
     assert not Decision.objects.filter(order_id=order["orderId"]).exists()

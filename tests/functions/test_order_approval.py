@@ -10,8 +10,10 @@ from tests.orders import VALID_ORDER, execution_wait, history, order_for_executi
 pytestmark = pytest.mark.usefixtures("local_stack")
 
 
-def _decide(lambda_client, callback_id, approved, comment="", by="dana@example.com"):
+def _decide(lambda_client, callback_id, approved, comment="", by="dana@example.com", decision_id=None):
     result = {"approved": approved, "decidedBy": by, "comment": comment, "decidedAt": "2026-11-27T10:00:00Z"}
+    if decision_id is not None:
+        result["decisionId"] = decision_id
     lambda_client.send_durable_execution_callback_success(CallbackId=callback_id, Result=json.dumps(result).encode())
 
 
@@ -35,6 +37,7 @@ def test_approve_flow_ends_approved_with_notification(lambda_client, dynamodb_cl
         "decidedBy": "dana@example.com",
         "comment": "looks good",
         "decidedAt": "2026-11-27T10:00:00Z",
+        "decisionId": "",  # a result without the dashboard's decisionId (tolerated, recorded empty)
     }
     stored = order_get(dynamodb_client, local_stack.table, order["orderId"])
     assert stored["status"] == "approved"
@@ -107,6 +110,9 @@ def test_callback_failure_ends_failed_with_message(lambda_client, dynamodb_clien
         ({"customerName": "x" * 5000}, "customerName is longer than 200 characters"),
         ({"items": [{"sku": "A", "note": "y" * 10_000}]}, "an item is larger than 2000 bytes"),
         ({"items": [{"sku": str(i)} for i in range(500)]}, "more than 100 items"),
+        ({"requestedBy": None}, "requestedBy is missing"),  # four-eyes needs a requester (was "unknown")
+        ({"requestedBy": "   "}, "requestedBy is missing"),
+        ({"requestedBy": 42}, "requestedBy is missing"),
     ],
 )
 def test_invalid_orders_end_invalid_with_typed_error(lambda_client, dynamodb_client, local_stack, overrides, problem):
@@ -162,3 +168,15 @@ def test_callback_failure_without_error_data_keeps_the_sdk_type(lambda_client, d
     stored = order_get(dynamodb_client, local_stack.table, order["orderId"])
     observed = (stored["status"], stored["failureType"], stored["failureMessage"])
     assert observed == ("failed", "CallbackExternalError", "no")
+
+
+def test_the_decision_id_and_the_folded_requester_are_recorded(lambda_client, dynamodb_client, local_stack):
+    """requestedByKey (NFKC + casefold) is what the dashboard's claim condition compares; decisionId (the
+    dashboard's claim token) says whose decision the workflow got, on the order and in the result."""
+    arn = order_start(lambda_client, requestedBy="  \uff23arol@Example.COM ")  # a fullwidth C
+    order = order_for_execution(dynamodb_client, local_stack.table, arn)
+    assert order["requestedByKey"] == "carol@example.com"
+    _decide(lambda_client, order["callbackId"], True, "fine", decision_id="d" * 32)
+    execution = execution_wait(lambda_client, arn)
+    assert json.loads(execution["Result"])["decisionId"] == "d" * 32
+    assert order_get(dynamodb_client, local_stack.table, order["orderId"])["decisionId"] == "d" * 32

@@ -1,4 +1,4 @@
-"""Four-eyes identities: a user is compared under every name they may appear as, case-insensitively."""
+"""Four-eyes identities: a user is compared under every name they may appear as, folded (NFKC + casefold)."""
 
 from __future__ import annotations
 
@@ -51,3 +51,21 @@ def test_a_user_without_names_requested_nothing():
 
 def test_requested_by_none_is_nobody():
     assert not requested_by_any(None, frozenset({"carol"}))
+
+
+@pytest.mark.parametrize(
+    "requested_by",
+    ["\uff23\uff21\uff32\uff2f\uff2c@example.com", "Carol@Example.COM", "CAROL@EXAMPLE.COM ", "\uff43arol"],
+)
+def test_identities_compare_under_nfkc_and_casefold(requested_by):
+    """Fullwidth letters (NFKC) and any case (casefold) name the same person."""
+    assert user_is_requester(requested_by, _user("carol", "carol@example.com"))
+
+
+def test_casefold_is_more_than_lower():
+    from functions.order_approval.validation import identity_key
+
+    assert identity_key("STRASSE") == identity_key("straße") == "strasse"
+    assert identity_key("\u212a") == "k"  # KELVIN SIGN
+    assert user_is_requester("Stra\u00dfe", _user("strasse"))
+    assert identity_key(None) == identity_key(42) == ""
