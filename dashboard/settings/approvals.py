@@ -10,3 +10,5 @@ APPROVALS_CALLBACK_BACKOFF_SECONDS = env.float("APPROVALS_CALLBACK_BACKOFF_SECON
 # A claim (order in `deciding`) older than this is treated as abandoned by a crash.
 APPROVALS_CLAIM_STALE_SECONDS = env.int("APPROVALS_CLAIM_STALE_SECONDS", default=300)
 APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS = env.int("APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS", default=60)
+# A decision answers within this many seconds; an outcome still unknown then is resolved by the reconciler.
+DECISION_TIMEOUT_SECONDS = env.float("DECISION_TIMEOUT_SECONDS", default=15.0)

@@ -20,3 +20,5 @@ AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=3)
 ORDERS_TABLE = env.str("ORDERS_TABLE", default="Orders")
 ORDER_APPROVAL_FUNCTION = env.str("ORDER_APPROVAL_FUNCTION", default="OrderApproval")
 DURABLE_FUNCTIONS = env.list("DURABLE_FUNCTIONS", default=[ORDER_APPROVAL_FUNCTION])
+# A person waiting on a page: one attempt, connect + read within this many seconds (core.aws.aws_interactive).
+AWS_INTERACTIVE_TIMEOUT_SECONDS = env.float("AWS_INTERACTIVE_TIMEOUT_SECONDS", default=5.0)

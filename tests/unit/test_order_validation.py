@@ -36,7 +36,7 @@ def test_a_valid_order_has_no_problems():
     assert problems(amount=12) == []
     assert problems(amount=Decimal("0.01")) == []
     assert problems(amount=str(MAX_AMOUNT)) == []
-    assert problems(requestedBy=None) == [], "requestedBy is optional"
+    assert problems(requestedBy=None) == ["requestedBy is missing"], "four-eyes needs a requester"
     assert problems(customerName="x" * MAX_TEXT, items=[{"sku": str(i)} for i in range(MAX_ITEMS)]) == []
 
 
