@@ -183,3 +183,23 @@ def test_budget_exhausted_is_a_clear_message_with_the_claim_released(
     stored = order_get(dynamodb_client, aws.table, order["orderId"])
     assert stored["status"] == "pending_approval" and "claimToken" not in stored
     assert Decision.objects.get(order_id=order["orderId"]).outcome == "failed"
+
+
+@pytest.mark.django_db
+def test_a_hung_lambda_answers_within_the_decision_budget(
+    approver_client, pending_order, dynamodb_client, aws, gateway_faults, settings, fast_retries
+):
+    """Send and history reads held 20 s by the gateway: the approver is answered within DECISION_TIMEOUT_SECONDS,
+    told it is sent but not confirmed; the claim is kept (the order page shows the pending resolution)."""
+    order = pending_order()
+    gateway_faults(after="delay", operation=SEND, delaySeconds=20)
+    gateway_faults(after="delay", operation=HISTORY, delaySeconds=20, count=5)
+    started = time.monotonic()
+    response = approver_client.post(reverse("approvals:approve", args=[order["orderId"]]), follow=True)
+    assert time.monotonic() - started < settings.DECISION_TIMEOUT_SECONDS
+    assert response.status_code == 200
+    assert "Sent, not yet confirmed: it will be resolved automatically." in response.content.decode()
+    assert Decision.objects.get(order_id=order["orderId"]).outcome == "sending"
+    if order_get(dynamodb_client, aws.table, order["orderId"])["status"] == "deciding":
+        page = approver_client.get(reverse("approvals:order", args=[order["orderId"]])).content.decode()
+        assert "Sent, not yet confirmed" in page
