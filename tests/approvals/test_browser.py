@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from approvals.models import Decision
 from core.aws import aws_clients_reset
@@ -156,8 +157,30 @@ def test_countdown_ticks_and_turns_expired_without_reload(
     deadline = page.locator("#order-ticking-order .deadline")
     assert deadline.inner_text() != "expired"  # rendered with seconds left (red: under 10 % of the window)
     assert "red" in deadline.get_attribute("class")
-    page.wait_for_function(
-        "document.querySelector('#order-ticking-order .deadline').textContent === 'expired'", timeout=20000
-    )
+    # (a locator assertion, not wait_for_function: the Content-Security-Policy forbids the eval that uses)
+    expect(deadline).to_have_text("expired", timeout=20000)
     assert "expired" in deadline.get_attribute("class")
     assert "deadline-expired" in page.locator("#order-ticking-order").get_attribute("class")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_order_page_shows_a_pending_resolution(browser_login, approver, private_table, live_server, screenshot_dir):
+    """An order left `deciding` (an unconfirmed send): the page says it will be resolved, without the claim's note."""
+    now = datetime.now(UTC)
+    item = order_item(created=now - timedelta(minutes=5), timeout=3600, order_id="unconfirmed-order")
+    item.update(
+        status={"S": "deciding"},
+        claimedBy={"S": "approver2"},
+        claimDecision={"S": "approve"},
+        claimComment={"S": "private note"},
+        claimedAt={"S": (now - timedelta(seconds=20)).isoformat().replace("+00:00", "Z")},
+        claimToken={"S": "tok"},
+    )
+    private_table([item])
+    page = browser_login(approver)
+    page.goto(f"{live_server.url}/approvals/unconfirmed-order/")
+    expect(page.locator(".decision-card")).to_contain_text(
+        "Sent, not yet confirmed: it will be resolved automatically."
+    )
+    assert "private note" not in page.content()
+    page.screenshot(path=str(screenshot_dir / "approvals-order-unconfirmed.png"), full_page=True)
