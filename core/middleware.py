@@ -43,6 +43,13 @@ def request_is_poll(request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("X-Console-Poll") == "1"
 
 
+def session_started(sender, request, user, **kwargs):
+    """At sign-in (user_logged_in): the session's start and first activity, written with the login itself."""
+    now = time.time()
+    request.session[SESSION_STARTED_KEY] = now
+    request.session[SESSION_ACTIVE_KEY] = now
+
+
 class SessionIdleMiddleware:
     """Signs a user out after SESSION_IDLE_SECONDS without activity, and SESSION_COOKIE_AGE after sign-in.
 

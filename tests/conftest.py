@@ -184,7 +184,9 @@ def browser_login(browser, live_server):
     contexts = []
 
     def login(user, viewport=(1440, 900)):
-        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        # Playwright evaluates string predicates (wait_for_function) with eval, which the console's
+        # Content-Security-Policy forbids; tests/dashboard/test_security_browser.py runs under the policy.
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, bypass_csp=True)
         contexts.append(context)
         page = context.new_page()
         page.goto(f"{live_server.url}/accounts/login/")

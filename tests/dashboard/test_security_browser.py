@@ -46,13 +46,19 @@ def test_login_and_lockout_pages(browser, live_server, approver, screenshot_dir)
     context.close()
 
 
-def test_pages_with_the_banners_work_under_the_policy(browser_login, operator, live_server, settings, screenshot_dir):
+def test_pages_with_the_banners_work_under_the_policy(browser, operator, live_server, settings, screenshot_dir):
     settings.READ_ONLY = True
     settings.LOCAL_MODE = True
     settings.LAMBDA_ENDPOINT_URL = None
     settings.DYNAMODB_ENDPOINT_URL = None
-    page = browser_login(operator)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})  # the policy enforced
+    page = context.new_page()
     problems = _watch(page)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", operator.username)
+    page.fill("#id_password", "pw-" + operator.username)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
     for path in ("/", "/executions/", "/executions/actions/", "/approvals/decisions/"):
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
@@ -61,3 +67,4 @@ def test_pages_with_the_banners_work_under_the_policy(browser_login, operator, l
     page.wait_for_timeout(1500)  # htmx is running (polls, filters) without eval
     page.screenshot(path=str(screenshot_dir / "security-banners.png"), full_page=True)
     assert problems == []
+    context.close()
