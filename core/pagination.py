@@ -14,6 +14,8 @@ from django.db.models import F, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 MAX_CURSOR_CHARS = 2000
+MAX_KEY = 2**63 - 1  # primary keys and sort values fit a 64-bit integer column
+MAX_KEY_VALUE = 2**63 - 1
 
 
 class InvalidCursor(ValueError):
@@ -69,6 +71,8 @@ def keyset_cursor_read(token: str, *, is_datetime: bool, salt: str):
         pk = int(pk)
     except (InvalidCursor, TypeError, ValueError):
         return None
+    if not 0 < pk <= MAX_KEY or (isinstance(value, int) and abs(value) > MAX_KEY_VALUE):
+        return None
     if value is not None and is_datetime:
         value = parse_datetime(str(value))
         if value is None:
@@ -115,11 +119,20 @@ def _take(segments: list[QuerySet], count: int) -> list:
 
 
 def keyset_page(
-    query: QuerySet, *, sort_field: str, descending: bool, salt: str, after: str = "", before: str = "", limit: int
+    query: QuerySet,
+    *,
+    sort_field: str,
+    descending: bool,
+    salt: str,
+    after: str = "",
+    before: str = "",
+    limit: int,
+    strict: bool = False,
 ) -> Page:
     """One page of `query` by keyset pagination on (sort_field, id); fast at any depth.
 
-    A cursor that is not ours (forged, edited, from another list) reads as no cursor: the first page.
+    A cursor that is not ours (forged, edited, from another list) reads as no cursor: the first page; with
+    `strict` it raises InvalidCursor instead (the page answers 400).
     """
     is_dt = sort_field.endswith("_at")
     cursor, backwards = None, False
@@ -128,6 +141,8 @@ def keyset_page(
     elif before:
         cursor = keyset_cursor_read(before, is_datetime=is_dt, salt=salt)
         backwards = cursor is not None
+    if strict and (after or before) and cursor is None:
+        raise InvalidCursor("the page cursor was not issued by this list")
     rows = _take(_segments(query, sort_field, descending, cursor, backwards), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

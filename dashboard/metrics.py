@@ -87,10 +87,12 @@ def _sync_families(now) -> list[GaugeMetricFamily]:
 
 
 def _execution_families(now) -> list[GaugeMetricFamily]:
+    """Live executions only: imported histories are offline copies and never counted."""
+    live = Execution.objects.filter(imported=False)
     by_status = GaugeMetricFamily(
         f"{PREFIX}_executions", "Executions stored, by function and status.", labels=["function", "status"]
     )
-    for row in Execution.objects.values("function_name", "status").annotate(n=Count("id")).order_by():
+    for row in live.values("function_name", "status").annotate(n=Count("id")).order_by():
         by_status.add_metric([row["function_name"], row["status"]], row["n"])
 
     attention = GaugeMetricFamily(
@@ -98,12 +100,12 @@ def _execution_families(now) -> list[GaugeMetricFamily]:
         "Executions flagged as stuck, overdue or failing, by function.",
         labels=["function"],
     )
-    rows = Execution.objects.filter(needs_attention=True).values("function_name").annotate(n=Count("id")).order_by()
+    rows = live.filter(needs_attention=True).values("function_name").annotate(n=Count("id")).order_by()
     for row in rows:
         attention.add_metric([row["function_name"]], row["n"])
 
-    events = GaugeMetricFamily(f"{PREFIX}_history_events_stored", "History events stored (all executions).")
-    events.add_metric([], HistoryEvent.objects.count())
+    events = GaugeMetricFamily(f"{PREFIX}_history_events_stored", "History events stored (polled executions).")
+    events.add_metric([], HistoryEvent.objects.filter(execution__imported=False).count())
 
     overdue_callbacks = GaugeMetricFamily(
         f"{PREFIX}_callbacks_past_deadline",
@@ -111,7 +113,7 @@ def _execution_families(now) -> list[GaugeMetricFamily]:
         labels=["function"],
     )
     rows = (
-        Operation.objects.filter(op_type="callback", ended_at__isnull=True, deadline__lt=now)
+        Operation.objects.filter(op_type="callback", ended_at__isnull=True, deadline__lt=now, execution__imported=False)
         .exclude(execution__status__in=TERMINAL_STATUSES)
         .values("execution__function_name")
         .annotate(n=Count("id"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.decoding import MAX_DEPTH, TOO_DEEP, value_depth
 from core.time import timestamp_parse
 
 
@@ -27,8 +28,15 @@ def _jsonable(value):
 
 
 def event_normalize(event: dict) -> dict:
-    """The event as JSON-safe data; the API's own keys and values are kept unchanged."""
-    return _jsonable({k: v for k, v in event.items() if k != "ResponseMetadata"})
+    """The event as JSON-safe data; the API's own keys and values are kept unchanged.
+
+    A value nested deeper than `core.decoding.MAX_DEPTH` (only a hand-made file has one: the API's payloads are
+    strings) is replaced by `TOO_DEEP` rather than walked."""
+    return {
+        str(k): TOO_DEEP if value_depth(v) > MAX_DEPTH else _jsonable(v)
+        for k, v in event.items()
+        if k != "ResponseMetadata"
+    }
 
 
 def event_details(event: dict) -> dict | None:

@@ -11,6 +11,14 @@ from django.utils import timezone
 from executions.selectors import SORTS, ActionFilters, ExecutionFilters, HistoryFilters
 from executions.statuses import ActionKind, ActionOutcome
 
+MAX_ID = 2**31 - 1
+
+
+def ids_parse(raw) -> list[int]:
+    """Row ids from a form's repeated values: ASCII digits within the 32-bit range; anything else is dropped."""
+    values = {int(v) for v in raw if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 10}
+    return sorted(v for v in values if 0 < v <= MAX_ID)
+
 
 def _aware(value) -> datetime | None:
     if value is None:
@@ -157,7 +165,7 @@ class BulkFailForm(ActionForm):
     def clean(self):
         cleaned = super().clean()
         raw = self.data.getlist("targets") if hasattr(self.data, "getlist") else []
-        targets = sorted({int(value) for value in raw if str(value).isdigit()})
+        targets = ids_parse(raw)
         if not targets:
             raise forms.ValidationError("Select at least one callback.")
         cleaned["targets"] = targets[:200]
@@ -178,7 +186,7 @@ class BulkExecutionsForm(PauseForm):
     def clean(self):
         cleaned = super().clean()
         raw = self.data.getlist("targets") if hasattr(self.data, "getlist") else []
-        targets = sorted({int(value) for value in raw if str(value).isdigit()})
+        targets = ids_parse(raw)
         if not targets:
             raise forms.ValidationError("Select at least one execution.")
         cleaned["targets"] = targets[:200]

@@ -10,7 +10,7 @@ from django.conf import settings
 from executions.durable_api import DurableApiUnavailable, Throttled
 from executions.governor import BudgetExhausted
 from executions.sync.cycle import functions_sync
-from executions.sync.history import execution_history_sync
+from executions.sync.history import execution_history_sync, history_sync_failed
 
 logger = logging.getLogger(__name__)
 
@@ -42,5 +42,16 @@ def sync_functions(function_name: str | None = None) -> dict:
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
 def sync_execution_history(execution_id: int) -> int:
-    """Fetch one execution's new history events (idempotent; one worker per execution at a time)."""
-    return execution_history_sync(execution_id=execution_id)
+    """Fetch one execution's new history events (idempotent; one worker per execution at a time).
+
+    Throttling, an unreachable Lambda and an exhausted budget are retried by Celery with backoff; any other
+    failure is recorded on the execution, which is then polled again only after an exponential backoff
+    (`history_sync_failed`), instead of at every cycle's lease."""
+    try:
+        return execution_history_sync(execution_id=execution_id)
+    except RETRYABLE:
+        raise
+    except Exception as error:
+        logger.exception("history sync of execution %s failed", execution_id)
+        history_sync_failed(execution_id=execution_id, error=error)
+        return 0

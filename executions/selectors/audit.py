@@ -34,7 +34,7 @@ def actions_list(*, filters: ActionFilters, after: str = "", before: str = "", l
         query = query.filter(
             Q(execution_arn__icontains=term)
             | Q(execution__name__icontains=term)
-            | (Q(execution_id=int(term)) if term.isdigit() else Q())
+            | (Q(execution_id=int(term)) if term.isascii() and term.isdigit() and len(term) <= 9 else Q())
         )
     return keyset_page(
         query,
@@ -44,4 +44,5 @@ def actions_list(*, filters: ActionFilters, after: str = "", before: str = "", l
         after=after,
         before=before,
         limit=limit or settings.ACTIONS_PAGE_SIZE,
+        strict=True,
     )

@@ -65,6 +65,7 @@ def execution_list(*, filters: ExecutionFilters, after: str = "", before: str = 
         after=after,
         before=before,
         limit=limit or settings.EXECUTIONS_PAGE_SIZE,
+        strict=True,
     )
 
 

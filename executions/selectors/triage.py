@@ -37,8 +37,9 @@ def failures_list(*, since: datetime | None = None, function: str = "", limit: i
 
 
 def open_callbacks_query() -> QuerySet[Operation]:
+    """Open callbacks of running executions; never an imported (offline) copy's, whose callbacks live elsewhere."""
     return Operation.objects.filter(
-        op_type="callback", ended_at__isnull=True, execution__status=ExecutionStatus.RUNNING
+        op_type="callback", ended_at__isnull=True, execution__status=ExecutionStatus.RUNNING, execution__imported=False
     )
 
 

@@ -15,7 +15,7 @@ from executions import durable_api
 from executions.models import Execution, MonitoredFunction
 from executions.scheduler import due_select, overdue_reserve
 from executions.statuses import TERMINAL_STATUSES
-from executions.sync.history import history_sync
+from executions.sync.history import history_sync, history_sync_failed
 from executions.sync.listing import function_list_sync
 from executions.sync.planning import attention_refresh
 
@@ -79,11 +79,10 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
             except durable_api.TRANSIENT_ERRORS as error:
                 logger.warning("history sync of execution %s deferred: %s", execution_id, error)
                 continue
-            except Exception:
-                # One broken execution must not stop the cycle: log it and retry it after the longest backoff.
+            except Exception as error:
+                # One broken execution must not stop the cycle: record it and back off exponentially.
                 logger.exception("history sync of execution %s failed", execution_id)
-                retry_at = timezone.now() + timedelta(seconds=settings.POLL_BACKOFF_CAP_SECONDS)
-                Execution.objects.filter(pk=execution_id).update(next_poll_at=retry_at, poll_reason="error")
+                history_sync_failed(execution_id=execution_id, error=error)
                 continue
             fetches += int(result.fetched)
             added += result.events_added
