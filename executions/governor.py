@@ -25,6 +25,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from core.aws import aws_interactive_active
 from core.counters import shared_redis
 
 logger = logging.getLogger(__name__)
@@ -80,8 +81,16 @@ def governor_acquire(*, max_wait: float | None = None, clock=None, sleep=time.sl
         return 0.0
 
 
+# A person waiting on a page (inside core.aws.aws_interactive) waits this long at most for a slot: a decision or
+# an admin action has a time budget of its own (DECISION_TIMEOUT_SECONDS), background work waits longer.
+INTERACTIVE_MAX_WAIT_SECONDS = 2.0
+
+
 def _acquire(*, max_wait: float | None, clock, sleep) -> float:
-    max_wait = settings.DURABLE_API_MAX_WAIT_SECONDS if max_wait is None else max_wait
+    if max_wait is None:
+        max_wait = settings.DURABLE_API_MAX_WAIT_SECONDS
+        if aws_interactive_active():
+            max_wait = min(max_wait, INTERACTIVE_MAX_WAIT_SECONDS)
     width = 1.0 / _rate()
     began = _now(clock)
     while True:
