@@ -19,28 +19,36 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from core.audit import audit_actor, audit_error
+from core.audit import audit_actor, audit_error, secret_scrub
+from core.aws import aws_interactive
 from core.locks import cache_lock
 from executions import durable_api
+from executions.action_resolution import action_resolve, actions_pending, audit_marker
+from executions.action_sending import (
+    RESOLVED_MESSAGES,
+    UNCONFIRMED,
+    action_send,
+    execution_resync,
+    lock_seconds,
+)
 from executions.models import Execution, Operation, OperatorAction
 from executions.selectors import callback_is_overdue
-from executions.statuses import TERMINAL_STATUSES, ActionKind, ActionOutcome, ExecutionStatus
-from executions.sync.history import execution_history_sync
+from executions.statuses import ActionKind, ActionOutcome
 
 logger = logging.getLogger(__name__)
 
 MANUAL_FAILURE = "ManualFailure"
 MANUAL_STOP = "ManualStop"
-LOCK_SECONDS = 60
 NONCE_SECONDS = 24 * 3600
 
-SUCCEEDED, CLOSED, NOT_RUNNING, FAILED, REJECTED, CONFLICT = (
+SUCCEEDED, CLOSED, NOT_RUNNING, FAILED, REJECTED, CONFLICT, UNKNOWN = (
     ActionOutcome.SUCCEEDED,
     ActionOutcome.CLOSED,
     ActionOutcome.NOT_RUNNING,
     ActionOutcome.FAILED,
     ActionOutcome.REJECTED,
     ActionOutcome.CONFLICT,
+    ActionOutcome.UNKNOWN,
 )
 
 
@@ -61,7 +69,7 @@ class ActionResult:
 
     @property
     def level(self) -> str:
-        warnings = (CLOSED, NOT_RUNNING, CONFLICT)
+        warnings = (CLOSED, NOT_RUNNING, CONFLICT, UNKNOWN)
         return (
             "success" if self.audit.outcome == SUCCEEDED else "warning" if self.audit.outcome in warnings else "error"
         )
@@ -71,30 +79,8 @@ def actions_enabled() -> bool:
     return not settings.READ_ONLY
 
 
-def execution_resync(*, execution_id: int, settle_seconds: float | None = None) -> tuple[bool, str]:
-    """Re-read one execution's history now; (done, error). The poller catches up if this fails.
-
-    An answered callback resumes the execution in a new invocation a moment later, so
-    while it is still running the history is re-read for up to `settle_seconds`.
-    """
-    settle = settings.ACTION_RESYNC_SECONDS if settle_seconds is None else settle_seconds
-    deadline = time.monotonic() + settle
-    try:
-        while True:
-            execution_history_sync(execution_id=execution_id)
-            status = Execution.objects.filter(pk=execution_id).values_list("status", flat=True).first()
-            if status != ExecutionStatus.RUNNING or time.monotonic() >= deadline:
-                break
-            time.sleep(0.4)
-    except Exception as error:  # the action already happened; report, never 500
-        logger.warning("re-sync of execution %s after an admin action failed: %s", execution_id, error)
-        return False, str(error) or type(error).__name__
-    finally:
-        # Whatever happened, the poller looks at this execution first in its next cycle.
-        Execution.objects.filter(pk=execution_id).exclude(status__in=TERMINAL_STATUSES).update(
-            next_poll_at=timezone.now(), poll_backoff_seconds=0
-        )
-    return True, ""
+def _secrets(operation: Operation | None) -> tuple[str, ...]:
+    return (operation.callback_id,) if operation is not None and operation.callback_id else ()
 
 
 def _audit(
@@ -117,7 +103,7 @@ def _audit(
         operation_name=operation.name if operation else "",
         reason=reason,
         outcome=outcome,
-        error=audit_error(error, operation.callback_id if operation else ""),
+        error=audit_error(error, *_secrets(operation)),
         request_id=nonce[:64],
     )
 
@@ -127,6 +113,22 @@ def _already_succeeded(*, action: str, execution: Execution, operation: Operatio
     if operation is not None:
         query = query.filter(operation_id=operation.operation_id)
     return query.order_by("-created_at").first()
+
+
+def _pending(*, action: str, execution: Execution, operation: Operation | None) -> OperatorAction | None:
+    """An earlier request for the same target whose outcome is not known yet (resolved from the DB first)."""
+    query = actions_pending(execution_id=execution.pk).filter(action=action)
+    if operation is not None:
+        query = query.filter(operation_id=operation.operation_id)
+    for audit in query:
+        if action_resolve(audit=audit).outcome == UNKNOWN:
+            return audit
+    return None
+
+
+def _retryable(outcome: str, error: str) -> bool:
+    """A failure that changed nothing and may pass later: the form's nonce stays usable."""
+    return outcome == UNKNOWN or (outcome == FAILED and not error.startswith("ValidationException"))
 
 
 def action_run(
@@ -141,83 +143,79 @@ def action_run(
     call,
     done_message: str,
     resync: bool = True,
+    confirm=None,
 ) -> ActionResult:
-    """Audit, lock and de-duplicate one admin action, call `call()` unless `precheck()` blocks it, re-sync."""
+    """Audit, lock and de-duplicate one admin action, call `call(audit)` unless `precheck()` blocks it, re-sync.
+
+    Answers within DECISION_TIMEOUT_SECONDS: the call makes one attempt with the interactive timeouts. The audit
+    row is written "sent, not yet confirmed" before the call and completed after; an ambiguous failure is
+    resolved from a re-read of the execution (`confirm()` first, when given, e.g. GetDurableExecution), or left
+    unknown for the next sync to resolve. The form's nonce is consumed only once the outcome is known.
+    """
     if not actions_enabled():
         raise ActionsDisabled("The console is in read-only mode: actions are disabled.")
+    deadline = time.monotonic() + float(settings.DECISION_TIMEOUT_SECONDS)
+    secrets = _secrets(operation)
     target = f"{action}:{execution.pk}:{operation.operation_id if operation else ''}"
-    if nonce and not cache.add(f"action-nonce:{nonce}:{target}", 1, NONCE_SECONDS):
-        audit = _audit(
-            user=user,
-            action=action,
-            execution=execution,
-            operation=operation,
-            reason=reason,
-            outcome=REJECTED,
-            error="duplicate submission (this form was already sent)",
-            nonce=nonce,
+    nonce_key = f"action-nonce:{nonce}:{target}"
+    common = {"user": user, "action": action, "execution": execution, "operation": operation, "reason": reason}
+
+    def refuse(outcome: str, message: str, error: str = "") -> ActionResult:
+        return ActionResult(_audit(**common, outcome=outcome, error=error or message, nonce=nonce), message, False)
+
+    if execution.imported:
+        return refuse(REJECTED, "This is an imported copy of a history (offline): no action can be sent from it.")
+    if nonce and cache.get(nonce_key):
+        return refuse(
+            REJECTED,
+            "This form was already submitted; nothing was sent again.",
+            "duplicate submission (this form was already sent)",
         )
-        return ActionResult(audit, "This form was already submitted; nothing was sent again.", False)
-    with cache_lock(f"action-lock:{target}", ttl=LOCK_SECONDS) as acquired:
+    with cache_lock(f"action-lock:{target}", ttl=lock_seconds()) as acquired:
         if not acquired:
-            audit = _audit(
-                user=user,
-                action=action,
-                execution=execution,
-                operation=operation,
-                reason=reason,
-                outcome=REJECTED,
-                error="another request for the same target is in progress",
-                nonce=nonce,
+            return refuse(
+                REJECTED,
+                "The same action on this target is already in progress.",
+                "another request for the same target is in progress",
             )
-            return ActionResult(audit, "The same action on this target is already in progress.", False)
+        if _pending(action=action, execution=execution, operation=operation):
+            return refuse(
+                REJECTED, "An earlier request for the same target is " + UNCONFIRMED[0].lower() + UNCONFIRMED[1:]
+            )
         blocked = precheck()
         if blocked:
             outcome, message = blocked
-            audit = _audit(
-                user=user,
-                action=action,
-                execution=execution,
-                operation=operation,
-                reason=reason,
-                outcome=outcome,
-                error=message,
-                nonce=nonce,
-            )
-            resynced, resync_error = (False, "")
-            return ActionResult(audit, message, resynced, resync_error)
-        outcome, error, message = SUCCEEDED, "", done_message
-        try:
-            call()
-        except durable_api.CallbackClosed as exc:
-            outcome, error = CLOSED, str(exc)
-            message = "The callback is no longer open (it timed out or was already answered): nothing to do."
-        except (durable_api.ExecutionAlreadyFinished, durable_api.ExecutionNotFound) as exc:
-            outcome, error = NOT_RUNNING, str(exc)
-            message = "The execution is not running any more: nothing to do."
-        except durable_api.ExecutionStateConflict as exc:
-            outcome, error = CONFLICT, str(exc)
-            message = f"Lambda refused: the execution's state does not allow this ({exc}). Nothing was changed."
-        except durable_api.TRANSIENT_ERRORS as exc:
-            outcome, error = FAILED, str(exc)
-            message = f"Lambda could not be reached, nothing was changed; try again later. ({exc})"
-        except durable_api.DurableApiError as exc:
-            outcome, error = FAILED, f"{exc.code}: {exc}" if exc.code else str(exc)
-            message = f"Lambda refused the request: {exc}"
-        audit = _audit(
-            user=user,
-            action=action,
-            execution=execution,
-            operation=operation,
-            reason=reason,
-            outcome=outcome,
-            error=error,
-            nonce=nonce,
-        )
-    resynced, resync_error = (False, "")
-    if resync and outcome in (SUCCEEDED, CLOSED, NOT_RUNNING, CONFLICT):
-        resynced, resync_error = execution_resync(execution_id=execution.pk)
-    return ActionResult(audit, message, resynced, resync_error)
+            if nonce:
+                cache.set(nonce_key, 1, NONCE_SECONDS)
+            return refuse(outcome, message)
+        audit = _audit(**common, outcome=UNKNOWN, error="", nonce=nonce)  # recorded before it is sent
+        sent_at = timezone.now()
+        outcome, error, message = action_send(call, audit, done_message, secrets)
+        OperatorAction.objects.filter(pk=audit.pk).update(outcome=outcome, error=audit_error(error, *secrets))
+        audit.outcome, audit.error = outcome, audit_error(error, *secrets)
+        resynced, resync_error = False, ""
+        if outcome == UNKNOWN and action == ActionKind.HEARTBEAT:
+            # No event records heartbeats, so nothing can prove one arrived; another heartbeat is harmless.
+            outcome, message = FAILED, f"The heartbeat may not have arrived ({error}); sending another is safe."
+            OperatorAction.objects.filter(pk=audit.pk).update(outcome=outcome)
+            audit.outcome = outcome
+        if outcome == UNKNOWN:
+            if confirm is not None:
+                with aws_interactive():
+                    confirm(audit)
+            if resync:
+                with aws_interactive():
+                    resynced, resync_error = execution_resync(execution_id=execution.pk, deadline=deadline)
+            audit = action_resolve(audit=audit, read_after=sent_at)
+            if audit.outcome != UNKNOWN:
+                outcome = audit.outcome
+                message = done_message if outcome == SUCCEEDED else RESOLVED_MESSAGES.get(outcome, message)
+        if nonce and not _retryable(audit.outcome, audit.error):
+            cache.set(nonce_key, 1, NONCE_SECONDS)
+    if resync and outcome in (SUCCEEDED, CLOSED, NOT_RUNNING, CONFLICT) and not resynced:
+        with aws_interactive():
+            resynced, resync_error = execution_resync(execution_id=execution.pk, deadline=deadline)
+    return ActionResult(audit, secret_scrub(message, *secrets), resynced, secret_scrub(resync_error, *secrets))
 
 
 def _callback_precheck(action: str, execution: Execution, operation: Operation, *, early_confirmed: bool = True):
@@ -248,14 +246,13 @@ def callback_fail(
 
     Callbacks that are not overdue yet are failed only with `early_confirmed`.
     """
-    data = json.dumps(
-        {
-            "errorType": MANUAL_FAILURE,
-            "reason": reason,
-            "by": user.get_username(),
-            "at": timezone.now().isoformat(timespec="seconds"),
-        }
-    )
+    at = timezone.now().isoformat(timespec="seconds")
+
+    def data(audit: OperatorAction) -> str:
+        by = user.get_username()
+        fields = {"errorType": MANUAL_FAILURE, "reason": reason, "by": by, "at": at, "auditId": audit_marker(audit)}
+        return json.dumps(fields)
+
     return action_run(
         user=user,
         action=ActionKind.FAIL_CALLBACK,
@@ -264,8 +261,8 @@ def callback_fail(
         reason=reason,
         nonce=nonce,
         precheck=_callback_precheck(ActionKind.FAIL_CALLBACK, execution, operation, early_confirmed=early_confirmed),
-        call=lambda: durable_api.callback_fail(
-            callback_id=operation.callback_id, error_type=MANUAL_FAILURE, message=reason, data=data
+        call=lambda audit: durable_api.callback_fail(
+            callback_id=operation.callback_id, error_type=MANUAL_FAILURE, message=reason, data=data(audit)
         ),
         done_message=f"Callback {operation.name or operation.operation_id} failed with ManualFailure.",
     )
@@ -283,7 +280,7 @@ def callback_heartbeat(
         reason=reason or "heartbeat",
         nonce=nonce,
         precheck=_callback_precheck(ActionKind.HEARTBEAT, execution, operation),
-        call=lambda: durable_api.callback_heartbeat(callback_id=operation.callback_id),
+        call=lambda _audit: durable_api.callback_heartbeat(callback_id=operation.callback_id),
         done_message=f"Heartbeat sent to callback {operation.name or operation.operation_id}.",
     )
 
@@ -308,7 +305,7 @@ def execution_stop(
         reason=reason,
         nonce=nonce,
         precheck=check,
-        call=lambda: durable_api.execution_stop(
+        call=lambda _audit: durable_api.execution_stop(
             execution_arn=execution.arn, error_type=error_type or MANUAL_STOP, message=reason
         ),
         done_message="Stop requested: the execution is being stopped.",

@@ -16,8 +16,18 @@ from django.utils import timezone
 
 from executions import durable_api
 from executions.actions import CONFLICT, NOT_RUNNING, REJECTED, ActionResult, action_run
-from executions.models import Execution, HistoryEvent, Invocation, Operation
-from executions.statuses import PAUSED_STATUSES, ActionKind
+from executions.models import Execution, HistoryEvent, Invocation, Operation, OperatorAction
+from executions.statuses import PAUSED_STATUSES, ActionKind, ActionOutcome
+from executions.sync.history import execution_description_store
+
+
+def _describe(execution: Execution):
+    """After an ambiguous pause or resume: read the status the history has no event for (GetDurableExecution)."""
+
+    def confirm(_audit):
+        execution_description_store(execution=execution)
+
+    return confirm
 
 
 def client_token(*, nonce: str, action: str, execution: Execution) -> str:
@@ -53,9 +63,10 @@ def execution_pause(*, user, execution: Execution, reason: str, keep_timeout: bo
         reason=reason,
         nonce=nonce,
         precheck=check,
-        call=lambda: durable_api.execution_pause(
+        call=lambda _audit: durable_api.execution_pause(
             execution_arn=execution.arn, reason=reason, client_token=token, timeout_paused=not keep_timeout
         ),
+        confirm=_describe(execution),
         done_message="Pause requested: Lambda invokes the function no more until it is resumed"
         + (" (the execution timeout keeps running)." if keep_timeout else " (the execution timeout is paused too)."),
     )
@@ -82,7 +93,9 @@ def execution_resume(*, user, execution: Execution, reason: str, nonce: str = ""
         reason=reason,
         nonce=nonce,
         precheck=check,
-        call=lambda: durable_api.execution_resume(execution_arn=execution.arn, reason=reason, client_token=token),
+        call=lambda _audit: durable_api.execution_resume(
+            execution_arn=execution.arn, reason=reason, client_token=token
+        ),
         done_message="Resumed: Lambda invokes the function again.",
     )
 
@@ -99,12 +112,23 @@ def execution_delete(*, user, execution: Execution, reason: str, nonce: str = ""
             )
         return None
 
-    def call():
+    def call(_audit):
         try:
             durable_api.execution_delete(execution_arn=execution.arn)
         except durable_api.ExecutionNotFound:
             pass  # already gone on AWS (deleted elsewhere, or past its retention): forget our copy too
         execution_history_purge(execution=execution)
+
+    def confirm(audit):
+        """An ambiguous delete is done when the execution is gone (then our copy goes too)."""
+        try:
+            durable_api.execution_describe(execution_arn=execution.arn)
+        except durable_api.ExecutionNotFound:
+            execution_history_purge(execution=execution)
+            OperatorAction.objects.filter(pk=audit.pk).update(outcome=ActionOutcome.SUCCEEDED)
+            audit.outcome = ActionOutcome.SUCCEEDED
+        except durable_api.DurableApiError:
+            pass  # unreadable: stays unknown
 
     return action_run(
         user=user,
@@ -117,6 +141,7 @@ def execution_delete(*, user, execution: Execution, reason: str, nonce: str = ""
         call=call,
         done_message="Deleted: the execution is gone from Lambda and its history from the console; the audit stays.",
         resync=False,
+        confirm=confirm,
     )
 
 

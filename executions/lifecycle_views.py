@@ -1,6 +1,6 @@
 """Admin views for an execution's lifecycle: pause, resume, delete, and bulk pause / resume of a list selection.
 
-Thin like every view of `executions.views` (whose helpers they share): parse the form, call one action of
+Thin like every view of `executions.views` (sharing `executions.view_helpers`): parse the form, call one action of
 `executions.lifecycle`, report. Admins only, read-only mode respected, reason and confirm=yes required.
 """
 
@@ -13,18 +13,18 @@ from django.views.decorators.http import require_POST
 from executions import lifecycle
 from executions.forms import ActionForm, BulkExecutionsForm, PauseForm
 from executions.models import Execution
-from executions.views import _back, _form_errors, _report, _require_actions_enabled, admin_required, page_context
+from executions.view_helpers import admin_required, back, form_errors, page_context, report, require_actions_enabled
 
 
 @require_POST
 @admin_required
 def execution_pause(request, execution_id: int):
-    _require_actions_enabled()
     execution = get_object_or_404(Execution, pk=execution_id)
+    require_actions_enabled(execution)
     form = PauseForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(request, execution)
+        form_errors(request, form)
+        return back(request, execution)
     result = lifecycle.execution_pause(
         user=request.user,
         execution=execution,
@@ -32,50 +32,50 @@ def execution_pause(request, execution_id: int):
         keep_timeout=form.cleaned_data["keep_timeout"],
         nonce=form.cleaned_data.get("nonce") or "",
     )
-    _report(request, result)
-    return _back(request, execution)
+    report(request, result)
+    return back(request, execution)
 
 
 @require_POST
 @admin_required
 def execution_resume(request, execution_id: int):
-    _require_actions_enabled()
     execution = get_object_or_404(Execution, pk=execution_id)
+    require_actions_enabled(execution)
     form = ActionForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(request, execution)
+        form_errors(request, form)
+        return back(request, execution)
     result = lifecycle.execution_resume(
         user=request.user,
         execution=execution,
         reason=form.cleaned_data["reason"],
         nonce=form.cleaned_data.get("nonce") or "",
     )
-    _report(request, result)
-    return _back(request, execution)
+    report(request, result)
+    return back(request, execution)
 
 
 @require_POST
 @admin_required
 def execution_delete(request, execution_id: int):
-    _require_actions_enabled()
     execution = get_object_or_404(Execution, pk=execution_id)
+    require_actions_enabled(execution)
     form = ActionForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(request, execution)
+        form_errors(request, form)
+        return back(request, execution)
     result = lifecycle.execution_delete(
         user=request.user,
         execution=execution,
         reason=form.cleaned_data["reason"],
         nonce=form.cleaned_data.get("nonce") or "",
     )
-    _report(request, result)
-    return _back(request, execution)
+    report(request, result)
+    return back(request, execution)
 
 
 def _bulk(request, action: str):
-    _require_actions_enabled()
+    require_actions_enabled()
     form = BulkExecutionsForm(request.POST)
     context = page_context(request, bulk_action=action, results=[], title=f"Bulk {action}")
     if not form.is_valid():
@@ -83,7 +83,9 @@ def _bulk(request, action: str):
         return render(request, "executions/bulk_result.html", context, status=400)
     nonce = form.cleaned_data.get("nonce") or ""
     results = []
-    for execution in Execution.objects.filter(pk__in=form.cleaned_data["targets"]).order_by("-started_at", "-id"):
+    for execution in Execution.objects.filter(pk__in=form.cleaned_data["targets"], imported=False).order_by(
+        "-started_at", "-id"
+    ):
         kwargs = {
             "user": request.user,
             "execution": execution,

@@ -97,3 +97,6 @@ class ActionOutcome(models.TextChoices):
     CONFLICT = "conflict", "state does not allow it"
     FAILED = "failed", "failed"
     REJECTED = "rejected", "rejected"
+    # Sent, but the answer was lost (read timeout, reset connection, 5xx): resolved later from what the service
+    # shows (the re-sync of the execution), never guessed.
+    UNKNOWN = "unknown", "sent, not yet confirmed"

@@ -13,16 +13,13 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.decoding import REDACTED, secrets_redact
-from core.roles import ADMINS, ALL_ROLES, role_required, user_is_admin
+from core.pagination import InvalidCursor
 from executions import actions, selectors
 from executions.formatting import execution_timeout_info
 from executions.forms import (
@@ -38,23 +35,18 @@ from executions.forms import (
 from executions.models import Execution, Operation
 from executions.statuses import ExecutionStatus
 from executions.timeline import timeline_build
-
-viewer_required = role_required(*ALL_ROLES)
-admin_required = role_required(ADMINS)
-
-
-def _can_act(request) -> bool:
-    return user_is_admin(request.user) and actions.actions_enabled()
-
-
-def page_context(request, **extra) -> dict:
-    return {
-        "freshness": selectors.freshness_get(),
-        "can_act": _can_act(request),
-        "read_only": settings.READ_ONLY,
-        **extra,
-    }
-
+from executions.view_helpers import (
+    BadQuery,
+    admin_required,
+    back,
+    bad_query,
+    form_errors,
+    page_context,
+    query_int,
+    report,
+    require_actions_enabled,
+    viewer_required,
+)
 
 # --- list -------------------------------------------------------------------------
 
@@ -66,9 +58,12 @@ def execution_list(request):
         request.GET or None, statuses=selectors.statuses_seen(), functions=selectors.function_names()
     )
     filters = form.filters() if request.GET else selectors.ExecutionFilters()
-    page = selectors.execution_list(
-        filters=filters, after=request.GET.get("after", ""), before=request.GET.get("before", "")
-    )
+    try:
+        page = selectors.execution_list(
+            filters=filters, after=request.GET.get("after", ""), before=request.GET.get("before", "")
+        )
+    except InvalidCursor:
+        return bad_query(request, BadQuery("The page link's cursor was not issued by this list."))
     context = page_context(
         request,
         form=form,
@@ -108,8 +103,10 @@ def execution_detail(request, execution_id: int):
         raise Http404("No such execution in the console's database.")
     history_form = HistoryFilterForm(request.GET or None)
     history_filters = history_form.filters() if request.GET else selectors.HistoryFilters()
-    after = _int(request.GET.get("after"))
-    before = _int(request.GET.get("before"))
+    try:
+        after, before = query_int(request, "after"), query_int(request, "before")
+    except BadQuery as error:
+        return bad_query(request, error)
     history = selectors.history_page(execution=execution, filters=history_filters, after=after, before=before)
     base = {
         "execution": execution,
@@ -168,13 +165,6 @@ def _hide_callback_ids(response, execution: Execution):
             text = text.replace(value, REDACTED)
         response.content = text.encode()
     return response
-
-
-def _int(value) -> int:
-    try:
-        return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
 
 
 @require_GET
@@ -308,43 +298,16 @@ def timeouts(request):
 def actions_log(request):
     form = ActionFilterForm(request.GET or None)
     filters = form.filters() if request.GET else selectors.ActionFilters()
-    page = selectors.actions_list(
-        filters=filters, after=request.GET.get("after", ""), before=request.GET.get("before", "")
-    )
+    try:
+        page = selectors.actions_list(
+            filters=filters, after=request.GET.get("after", ""), before=request.GET.get("before", "")
+        )
+    except InvalidCursor:
+        return bad_query(request, BadQuery("The page link's cursor was not issued by the action log."))
     return render(request, "executions/actions.html", page_context(request, form=form, page=page))
 
 
 # --- admin actions -------------------------------------------------------------------
-
-
-def _require_actions_enabled():
-    if not actions.actions_enabled():
-        raise PermissionDenied("The console is in read-only mode: admin actions are disabled.")
-
-
-def _back(request, execution: Execution) -> HttpResponseRedirect:
-    target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("executions:detail", args=[execution.pk])
-    return HttpResponseRedirect(target)
-
-
-def _report(request, result: actions.ActionResult) -> None:
-    getattr(messages, result.level)(request, result.message)
-    if result.resync_error:
-        messages.warning(
-            request,
-            f"The page could not be refreshed from Lambda right away ({result.resync_error}); "
-            "the poller will pick the change up shortly.",
-        )
-
-
-def _form_errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = "" if field == "__all__" else f"{field}: "
-        messages.error(request, label + " ".join(errors))
 
 
 def _callback_operation(execution: Execution, operation_id: str) -> Operation:
@@ -357,13 +320,13 @@ def _callback_operation(execution: Execution, operation_id: str) -> Operation:
 @require_POST
 @admin_required
 def callback_fail(request, execution_id: int, operation_id: str):
-    _require_actions_enabled()
     execution = get_object_or_404(Execution, pk=execution_id)
+    require_actions_enabled(execution)
     operation = _callback_operation(execution, operation_id)
     form = FailCallbackForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(request, execution)
+        form_errors(request, form)
+        return back(request, execution)
     result = actions.callback_fail(
         user=request.user,
         execution=execution,
@@ -372,20 +335,20 @@ def callback_fail(request, execution_id: int, operation_id: str):
         nonce=form.cleaned_data.get("nonce") or "",
         early_confirmed=(form.cleaned_data.get("confirm_early") or "").strip().lower() == "yes",
     )
-    _report(request, result)
-    return _back(request, execution)
+    report(request, result)
+    return back(request, execution)
 
 
 @require_POST
 @admin_required
 def callback_heartbeat(request, execution_id: int, operation_id: str):
-    _require_actions_enabled()
     execution = get_object_or_404(Execution, pk=execution_id)
+    require_actions_enabled(execution)
     operation = _callback_operation(execution, operation_id)
     form = FailCallbackForm(request.POST, reason_required=False)
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(request, execution)
+        form_errors(request, form)
+        return back(request, execution)
     result = actions.callback_heartbeat(
         user=request.user,
         execution=execution,
@@ -393,19 +356,19 @@ def callback_heartbeat(request, execution_id: int, operation_id: str):
         reason=form.cleaned_data.get("reason") or "",
         nonce=form.cleaned_data.get("nonce") or "",
     )
-    _report(request, result)
-    return _back(request, execution)
+    report(request, result)
+    return back(request, execution)
 
 
 @require_POST
 @admin_required
 def execution_stop(request, execution_id: int):
-    _require_actions_enabled()
     execution = get_object_or_404(Execution, pk=execution_id)
+    require_actions_enabled(execution)
     form = StopForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
-        return _back(request, execution)
+        form_errors(request, form)
+        return back(request, execution)
     result = actions.execution_stop(
         user=request.user,
         execution=execution,
@@ -413,20 +376,20 @@ def execution_stop(request, execution_id: int):
         error_type=form.cleaned_data["error_type"],
         nonce=form.cleaned_data.get("nonce") or "",
     )
-    _report(request, result)
-    return _back(request, execution)
+    report(request, result)
+    return back(request, execution)
 
 
 @require_POST
 @admin_required
 def callbacks_bulk_fail(request):
     """Fail several overdue callbacks together; the page shows one outcome per callback."""
-    _require_actions_enabled()
+    require_actions_enabled()
     form = BulkFailForm(request.POST)
     if not form.is_valid():
         return render(request, "executions/triage.html", _timeouts_context(request, bulk_form=form), status=400)
     operations = (
-        Operation.objects.filter(pk__in=form.cleaned_data["targets"], op_type="callback")
+        Operation.objects.filter(pk__in=form.cleaned_data["targets"], op_type="callback", execution__imported=False)
         .select_related("execution")
         .order_by("started_at", "id")
     )

@@ -12,12 +12,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import audit_error
 from core.time import timestamp_parse
 from executions import durable_api
+from executions.action_resolution import actions_pending, actions_pending_resolve
 from executions.events import event_columns, event_normalize
 from executions.locks import execution_lock
 from executions.models import Execution, HistoryEvent, Invocation, Operation
-from executions.statuses import PAUSED_STATUSES
+from executions.statuses import PAUSED_STATUSES, ActionKind
 from executions.sync.derive import execution_derive
 
 logger = logging.getLogger(__name__)
@@ -34,9 +36,34 @@ class HistorySyncResult:
     fetched: bool = False
 
 
+ERROR_BACKOFF_CAP_SECONDS = 3600
+
+
 def execution_history_sync(*, execution_id: int) -> int:
     """Sync one execution now; return the number of events added (0 if another worker holds it)."""
     return history_sync(execution_id).events_added
+
+
+def history_sync_failed(*, execution_id: int, error: BaseException) -> int:
+    """Record why a history sync failed and back off exponentially (the sync interval doubled per failure in a
+    row, up to an hour), so a poison execution neither re-runs every cycle nor spends the API budget; the
+    execution page shows the error. Returns the backoff in seconds."""
+    execution = Execution.objects.filter(pk=execution_id).only("id", "sync_failures").first()
+    if execution is None:
+        return 0
+    failures = execution.sync_failures + 1
+    backoff = int(min(ERROR_BACKOFF_CAP_SECONDS, settings.SYNC_INTERVAL_SECONDS * 2 ** min(failures, 20)))
+    now = timezone.now()
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    callback_ids = Operation.objects.filter(execution_id=execution_id).exclude(callback_id="")
+    Execution.objects.filter(pk=execution_id).update(
+        sync_failures=failures,
+        sync_error=audit_error(text, *callback_ids.values_list("callback_id", flat=True)),
+        sync_error_at=now,
+        next_poll_at=now + timedelta(seconds=backoff),
+        poll_reason="error",
+    )
+    return backoff
 
 
 def history_sync(execution_id: int) -> HistorySyncResult:
@@ -51,8 +78,11 @@ def history_sync(execution_id: int) -> HistorySyncResult:
         if execution.is_terminal and execution.history_complete:
             if execution.next_poll_at is not None:
                 Execution.objects.filter(pk=execution.pk).update(next_poll_at=None, poll_reason="done")
+            actions_pending_resolve(execution_id=execution.pk)
             return HistorySyncResult()
-        return _history_sync_locked(execution)
+        result = _history_sync_locked(execution)
+        actions_pending_resolve(execution_id=execution.pk)  # admin actions whose answer was lost
+        return result
 
 
 def _history_sync_locked(execution: Execution) -> HistorySyncResult:
@@ -94,10 +124,13 @@ def _history_sync_locked(execution: Execution) -> HistorySyncResult:
     if _describe_due(execution):
         execution_description_store(execution=execution)
     execution_derive(execution=execution, changed=result.events_added > 0, reached_end=reached_end)
+    if execution.sync_failures or execution.sync_error:
+        Execution.objects.filter(pk=execution.pk).update(sync_failures=0, sync_error="", sync_error_at=None)
     return result
 
 
 PAUSE_EVENTS = ("ExecutionPaused", "ExecutionResumed")
+PAUSE_ACTIONS = (ActionKind.PAUSE, ActionKind.RESUME)
 
 
 def _describe_due(execution: Execution) -> bool:
@@ -105,6 +138,8 @@ def _describe_due(execution: Execution) -> bool:
     pausing or paused or when a pause or resume event has just arrived (status and PauseDetails)."""
     if execution.described_at is None or execution.status in PAUSED_STATUSES:
         return True
+    if actions_pending(execution_id=execution.pk).filter(action__in=PAUSE_ACTIONS).exists():
+        return True  # an unconfirmed pause or resume: only GetDurableExecution's status proves it
     return HistoryEvent.objects.filter(
         execution=execution, event_id__gt=execution.derived_event_id, event_type__in=PAUSE_EVENTS
     ).exists()

@@ -318,7 +318,7 @@ def test_bulk_fail_from_the_timeouts_list_reports_each_outcome(
     ("code", "status", "outcome", "message"),
     [
         ("CallbackTimeoutException", 400, "closed", "no longer open"),
-        ("TooManyRequestsException", 429, "failed", "could not be reached"),
+        ("TooManyRequestsException", 429, "failed", "throttling"),
     ],
 )
 def test_aws_error_shapes_the_emulator_cannot_produce(admin_client_, settings, code, status, outcome, message):
@@ -326,13 +326,14 @@ def test_aws_error_shapes_the_emulator_cannot_produce(admin_client_, settings, c
     callback answers CallbackTimeoutException, throttling TooManyRequestsException; neither may become a 500."""
     from botocore.stub import Stubber
 
-    from core.aws import aws_client
+    from core.aws import aws_client, aws_interactive
     from tests.executions.page_factories import callback_make, execution_make
 
     settings.ACTION_RESYNC_SECONDS = 0
     execution = execution_make()
     callback = callback_make(execution, operation_id="cb1")
-    client = aws_client("lambda")
+    with aws_interactive():  # admin actions make their call with the interactive client
+        client = aws_client("lambda")
     with Stubber(client) as stubber:
         stubber.add_client_error(
             "send_durable_execution_callback_failure",
