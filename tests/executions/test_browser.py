@@ -348,3 +348,32 @@ def test_pause_from_the_detail_page_and_bulk_selection(
     page.screenshot(path=str(screenshot_dir / "executions-list-bulk.png"), full_page=True)
     for stray in (arn, other):
         lambda_client.stop_durable_execution(DurableExecutionArn=stray)
+
+
+def test_hardening_pages_in_the_browser(browser_login, admin_user, live_server, screenshot_dir):
+    """A failing sync and a deep input on the detail page, a pending action in the log, the 400 page."""
+    from executions.sync.history import history_sync_failed
+
+    deep = '{"a":' * 800 + "1" + "}" * 800
+    execution = execution_make(name="order-deep", status="RUNNING", input_raw=deep, input=None)
+    history_sync_failed(execution_id=execution.pk, error=RecursionError("maximum recursion depth exceeded"))
+    OperatorAction.objects.create(
+        username=admin_user.username,
+        action="stop_execution",
+        execution=execution,
+        execution_arn=execution.arn,
+        reason="runaway",
+        outcome="unknown",
+        error="Read timeout on endpoint URL",
+    )
+    page = browser_login(admin_user)
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
+    expect(page.locator(".sync-error")).to_contain_text("The history sync of this execution is failing")
+    expect(page.locator("pre.payload").first).to_contain_text("too deeply nested to display")
+    page.screenshot(path=str(screenshot_dir / "execution-detail-sync-error.png"), full_page=False)
+    page.goto(f"{live_server.url}/executions/actions/")
+    expect(page.locator(".pill.pending")).to_contain_text("sent, not yet confirmed")
+    page.screenshot(path=str(screenshot_dir / "actions-log-pending.png"), full_page=False)
+    response = page.goto(f"{live_server.url}/executions/?after=forged")
+    assert response.status == 400
+    page.screenshot(path=str(screenshot_dir / "executions-bad-link.png"), full_page=False)
