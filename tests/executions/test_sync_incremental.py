@@ -171,7 +171,7 @@ def test_a_locked_execution_is_left_to_its_worker(lambda_client):
     assert execution_history_sync(execution_id=execution.pk) > 0
 
 
-def test_a_broken_or_vanished_execution_does_not_stop_the_cycle(lambda_client, monkeypatch):
+def test_a_broken_or_vanished_execution_does_not_stop_the_cycle(lambda_client, monkeypatch, settings):
     arn = workflow_run(lambda_client, "SyncQuick", {"n": 99})
     vanished = Execution.objects.create(
         arn=GONE_ARN, function_name="SyncQuick", status="RUNNING", next_poll_at=timezone.now()
@@ -197,5 +197,7 @@ def test_a_broken_or_vanished_execution_does_not_stop_the_cycle(lambda_client, m
     broken.refresh_from_db()
     healthy.refresh_from_db()
     assert (vanished.poll_reason, vanished.next_poll_at, vanished.history_complete) == ("not_found", None, True)
-    assert broken.poll_reason == "error" and broken.next_poll_at > timezone.now() + timedelta(seconds=200)
+    # The broken one backs off exponentially (first failure: twice the sync interval) and says why.
+    assert broken.poll_reason == "error" and broken.sync_failures == 1 and "unexpected answer" in broken.sync_error
+    assert broken.next_poll_at > timezone.now() + timedelta(seconds=settings.SYNC_INTERVAL_SECONDS * 1.5)
     assert healthy.history_complete
