@@ -8,7 +8,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +29,7 @@ from core.roles import ADMINS, ALL_ROLES, APPROVERS, role_required, user_can_dec
 logger = logging.getLogger(__name__)
 
 DECIDED_EVENT = "approvals:decided"
+MAX_ORDER_ID_CHARS = 128  # the order function makes uuids; anything longer is not an order id
 
 
 def _unavailable(request, error: OrdersTableUnavailable, *, partial: str | None = None):
@@ -110,7 +111,7 @@ def badge(request):
 
 
 def _order_or_404(order_id: str):
-    if len(order_id) > 128:
+    if len(order_id) > MAX_ORDER_ID_CHARS:
         raise Http404("No order with this id.")
     try:
         return orders_table.order_get(order_id=order_id)
@@ -154,6 +155,8 @@ def order_detail(request, order_id: str):
 
 
 def _decide(request, order_id: str, *, approve: bool):
+    if len(order_id) > MAX_ORDER_ID_CHARS:  # refused before any read, claim or audit row
+        raise BadRequest(f"An order id has at most {MAX_ORDER_ID_CHARS} characters.")
     form = (ApproveForm if approve else RejectForm)(request.POST)
     try:
         if not form.is_valid():

@@ -196,3 +196,12 @@ def test_no_js_decision_redirects_back_with_message_and_only_to_safe_urls(
     assert evil["Location"] == reverse("approvals:inbox")
     for order in (first, second):
         execution_wait(lambda_client, order["executionArn"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", [129, 5000])
+@pytest.mark.parametrize("action", ["approvals:approve", "approvals:reject"])
+def test_an_order_id_over_128_characters_is_a_400_and_touches_nothing(approver_client, aws, length, action):
+    response = approver_client.post(reverse(action, args=["x" * length]), {"comment": "ok", "reason": "no"})
+    assert response.status_code == 400
+    assert Decision.objects.count() == 0
