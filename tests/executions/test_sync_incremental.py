@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 from botocore.stub import Stubber
-from django.core.cache import cache
 from django.utils import timezone
 
 from core.aws import aws_client
+from core.locks import lock_held
 from executions import durable_api, governor
 from executions.durable_api import Throttled
 from executions.locks import execution_lock
@@ -167,7 +167,7 @@ def test_a_locked_execution_is_left_to_its_worker(lambda_client):
             assert not second
         assert execution_history_sync(execution_id=execution.pk) == 0
     assert durable_api.api_calls_made() == calls
-    assert cache.get(f"execution-sync-lock:{execution.pk}") is None
+    assert not lock_held(f"execution-sync-lock:{execution.pk}")
     assert execution_history_sync(execution_id=execution.pk) > 0
 
 
