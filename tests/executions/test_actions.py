@@ -129,9 +129,9 @@ def test_overdue_callback_fails_without_extra_confirmation_and_double_submit_cal
 def test_closed_callback_gives_a_clear_message_and_an_audit_row(
     admin_client_, lambda_client, dynamodb_client, stack, api_calls
 ):
-    # The approval window is 6 s (long enough to sync it open on a loaded machine): by the time the admin acts
+    # The approval window is 15 s (long enough to sync it open on a loaded machine, PostgreSQL path included): by the time the admin acts
     # the callback has timed out, but the database (not re-synced) still shows it open: the API answers "closed".
-    arn, _order, execution = pending_order(lambda_client, dynamodb_client, stack, approvalTimeoutSeconds=6)
+    arn, _order, execution = pending_order(lambda_client, dynamodb_client, stack, approvalTimeoutSeconds=15)
     callback = open_callback(execution, "approval")
     execution_wait(lambda_client, arn)
     response = admin_client_.post(
@@ -292,7 +292,7 @@ def test_bulk_fail_from_the_timeouts_list_reports_each_outcome(
         arns.append(arn)
         executions.append(execution)
     # A third whose callback times out on its own before the admin submits.
-    late_arn, _, late = pending_order(lambda_client, dynamodb_client, stack, approvalTimeoutSeconds=6)
+    late_arn, _, late = pending_order(lambda_client, dynamodb_client, stack, approvalTimeoutSeconds=15)
     page = admin_client_.get("/executions/timeouts/")
     overdue = {op.execution_id: op for op in page.context["overdue"]}
     assert {e.pk for e in [*executions, late]} <= set(overdue)
