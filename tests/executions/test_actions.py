@@ -130,7 +130,8 @@ def test_closed_callback_gives_a_clear_message_and_an_audit_row(
     admin_client_, lambda_client, dynamodb_client, stack, api_calls
 ):
     # The approval window is 15 s (long enough to sync it open on a loaded machine, PostgreSQL path included):
-    # by the time the admin acts the callback has timed out, but the database (not re-synced) still shows it open: the API answers "closed".
+    # by the time the admin acts the callback has timed out, but the database (not re-synced) still shows it
+    # open: the API answers "closed".
     arn, _order, execution = pending_order(lambda_client, dynamodb_client, stack, approvalTimeoutSeconds=15)
     callback = open_callback(execution, "approval")
     execution_wait(lambda_client, arn)
