@@ -16,62 +16,43 @@ from executions.models import Execution
 from executions.view_helpers import admin_required, back, form_errors, page_context, report, require_actions_enabled
 
 
-@require_POST
-@admin_required
-def execution_pause(request, execution_id: int):
+def _execution_action(request, execution_id: int, form_class, action, **fields):
+    """Parse the admin form of one execution's action, run `action` (a `lifecycle` function), report, go back.
+
+    `fields` names extra cleaned form fields passed on to the action (keyword → form field)."""
     execution = get_object_or_404(Execution, pk=execution_id)
     require_actions_enabled(execution)
-    form = PauseForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         form_errors(request, form)
         return back(request, execution)
-    result = lifecycle.execution_pause(
+    result = action(
         user=request.user,
         execution=execution,
         reason=form.cleaned_data["reason"],
-        keep_timeout=form.cleaned_data["keep_timeout"],
         nonce=form.cleaned_data.get("nonce") or "",
+        **{keyword: form.cleaned_data[name] for keyword, name in fields.items()},
     )
     report(request, result)
     return back(request, execution)
+
+
+@require_POST
+@admin_required
+def execution_pause(request, execution_id: int):
+    return _execution_action(request, execution_id, PauseForm, lifecycle.execution_pause, keep_timeout="keep_timeout")
 
 
 @require_POST
 @admin_required
 def execution_resume(request, execution_id: int):
-    execution = get_object_or_404(Execution, pk=execution_id)
-    require_actions_enabled(execution)
-    form = ActionForm(request.POST)
-    if not form.is_valid():
-        form_errors(request, form)
-        return back(request, execution)
-    result = lifecycle.execution_resume(
-        user=request.user,
-        execution=execution,
-        reason=form.cleaned_data["reason"],
-        nonce=form.cleaned_data.get("nonce") or "",
-    )
-    report(request, result)
-    return back(request, execution)
+    return _execution_action(request, execution_id, ActionForm, lifecycle.execution_resume)
 
 
 @require_POST
 @admin_required
 def execution_delete(request, execution_id: int):
-    execution = get_object_or_404(Execution, pk=execution_id)
-    require_actions_enabled(execution)
-    form = ActionForm(request.POST)
-    if not form.is_valid():
-        form_errors(request, form)
-        return back(request, execution)
-    result = lifecycle.execution_delete(
-        user=request.user,
-        execution=execution,
-        reason=form.cleaned_data["reason"],
-        nonce=form.cleaned_data.get("nonce") or "",
-    )
-    report(request, result)
-    return back(request, execution)
+    return _execution_action(request, execution_id, ActionForm, lifecycle.execution_delete)
 
 
 def _bulk(request, action: str):
