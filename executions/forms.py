@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
-from executions.selectors import SORTS, ActionFilters, ExecutionFilters, HistoryFilters
+from executions.selectors import SORTS, ActionFilters, ExecutionFilters, HistoryFilters, OperationFilters
 from executions.statuses import ActionKind, ActionOutcome
 
 MAX_ID = 2**31 - 1
@@ -87,6 +87,34 @@ class HistoryFilterForm(forms.Form):
         return HistoryFilters(
             event_type=data.get("type") or "", failures_only=bool(data.get("failures")), name=data.get("name") or ""
         )
+
+
+class OperationFilterForm(forms.Form):
+    """The operations table's filters; their names start with "o" so they live beside the history's."""
+
+    ostatus = forms.CharField(required=False, max_length=32)
+    otype = forms.CharField(required=False, max_length=32)
+    oname = forms.CharField(required=False, max_length=256)
+    ofailures = forms.BooleanField(required=False)
+    opage = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+    def filters(self) -> OperationFilters:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return OperationFilters(
+            status=data.get("ostatus") or "",
+            op_type=data.get("otype") or "",
+            name=data.get("oname") or "",
+            failures_only=bool(data.get("ofailures")),
+        )
+
+    def page_number(self) -> int:
+        return (getattr(self, "cleaned_data", {}) or {}).get("opage") or 1
+
+    @property
+    def filtering(self) -> bool:
+        data = getattr(self, "cleaned_data", {}) or {}
+        return any(data.get(name) for name in ("ostatus", "otype", "oname", "ofailures"))
 
 
 class ActionFilterForm(forms.Form):

@@ -213,10 +213,24 @@ class Operation(models.Model):
     first_event_id = models.IntegerField(default=0)
     last_event_id = models.IntegerField(default=0)
     depth = models.IntegerField(default=0)
+    # The tree, precomputed at sync time (executions/sync/tree.py) so a page reads a bounded number of rows.
+    child_count = models.IntegerField(default=0)
+    descendant_count = models.IntegerField(default=0)
+    attention_rank = models.SmallIntegerField(default=3, help_text="0 failed, 1 retrying, 2 running, 3 done.")
+    timeline_visible = models.BooleanField(default=True, help_text="Drawn on the timeline at first load.")
+    summarized = models.BooleanField(default=False, help_text="A group drawn as one summary lane.")
+    summary = models.JSONField(
+        null=True, blank=True, help_text="A group's children: counts, span, durations, what needs attention."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["execution", "operation_id"], name="uniq_operation")]
-        indexes = [models.Index(fields=["execution", "first_event_id"], name="operation_order_idx")]
+        indexes = [
+            models.Index(fields=["execution", "first_event_id"], name="operation_order_idx"),
+            models.Index(fields=["execution", "timeline_visible", "first_event_id"], name="operation_visible_idx"),
+            models.Index(fields=["parent", "attention_rank", "first_event_id"], name="operation_children_idx"),
+            models.Index(fields=["execution", "depth", "attention_rank", "first_event_id"], name="operation_level_idx"),
+        ]
         ordering = ["execution", "first_event_id"]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from executions import lifecycle_views, views
+from executions import detail_views, lifecycle_views, views
 
 app_name = "executions"
 urlpatterns = [
@@ -10,8 +10,13 @@ urlpatterns = [
     path("executions/timeouts/", views.timeouts, name="timeouts"),
     path("executions/timeouts/fail", views.callbacks_bulk_fail, name="bulk_fail"),
     path("executions/actions/", views.actions_log, name="actions"),
-    path("executions/<int:execution_id>/", views.execution_detail, name="detail"),
-    path("executions/<int:execution_id>/history.json", views.execution_history_download, name="history"),
+    path("executions/<int:execution_id>/", detail_views.execution_detail, name="detail"),
+    path("executions/<int:execution_id>/timeline/", detail_views.execution_timeline, name="timeline"),
+    path("executions/<int:execution_id>/timeline/children", detail_views.timeline_children, name="timeline_children"),
+    path(
+        "executions/<int:execution_id>/operations/<str:operation_id>/", detail_views.operation_detail, name="operation"
+    ),
+    path("executions/<int:execution_id>/history.json", detail_views.execution_history_download, name="history"),
     path("executions/<int:execution_id>/stop", views.execution_stop, name="stop"),
     path("executions/<int:execution_id>/pause", lifecycle_views.execution_pause, name="pause"),
     path("executions/<int:execution_id>/resume", lifecycle_views.execution_resume, name="resume"),

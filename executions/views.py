@@ -1,40 +1,31 @@
-"""Execution pages: list, detail (timeline, operations, history), triage, audit log, admin actions.
+"""Execution pages: list, triage, audit log, admin actions (one execution's pages: `detail_views`).
 
 Pages read only the Django database (the poller keeps it fresh); admin actions
 go through `executions.actions`. htmx requests get a partial of the same template.
-
-Over 300 lines because it is one thin view per page and per admin action (eleven URLs); each view parses
-its input, calls one selector or action and renders, so splitting them would only scatter the pages.
 """
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from core.decoding import REDACTED, secrets_redact
 from core.pagination import InvalidCursor
 from executions import actions, selectors
-from executions.formatting import execution_timeout_info
 from executions.forms import (
     ActionFilterForm,
     ActionForm,
     BulkFailForm,
     ExecutionFilterForm,
     FailCallbackForm,
-    HistoryFilterForm,
     StopForm,
     since_parse,
 )
 from executions.models import Execution, Operation
 from executions.statuses import ExecutionStatus
-from executions.timeline import timeline_build
 from executions.view_helpers import (
     BadQuery,
     admin_required,
@@ -42,7 +33,6 @@ from executions.view_helpers import (
     bad_query,
     form_errors,
     page_context,
-    query_int,
     report,
     require_actions_enabled,
     viewer_required,
@@ -76,123 +66,6 @@ def execution_list(request):
     if request.htmx and not request.htmx.boosted:
         return render(request, "executions/list.html#table", context)
     return render(request, "executions/list.html", context)
-
-
-# --- detail -----------------------------------------------------------------------
-
-
-def _waiting_on(execution: Execution, operations: list[Operation], now) -> dict:
-    if execution.is_terminal or execution.deleted_at:
-        return {}
-    callbacks = [op for op in operations if op.op_type == "callback" and op.ended_at is None]
-    waits = [op for op in operations if op.op_type == "wait" and op.ended_at is None]
-    retries = [op for op in operations if op.op_type == "step" and op.ended_at is None and (op.attempts or 0) > 1]
-    steps = [op for op in operations if op.op_type == "step" and op.ended_at is None and (op.attempts or 0) <= 1]
-    invokes = [op for op in operations if op.op_type == "chained_invoke" and op.ended_at is None]
-    for op in callbacks:
-        op.overdue = selectors.callback_is_overdue(op, now=now)
-        op.past_deadline = bool(op.deadline and op.deadline < now)
-    return {"callbacks": callbacks, "waits": waits, "retries": retries, "steps": steps, "invokes": invokes}
-
-
-@require_GET
-@viewer_required
-def execution_detail(request, execution_id: int):
-    execution = selectors.execution_get(execution_id=execution_id)
-    if execution is None:
-        raise Http404("No such execution in the console's database.")
-    history_form = HistoryFilterForm(request.GET or None)
-    history_filters = history_form.filters() if request.GET else selectors.HistoryFilters()
-    try:
-        after, before = query_int(request, "after"), query_int(request, "before")
-    except BadQuery as error:
-        return bad_query(request, error)
-    history = selectors.history_page(execution=execution, filters=history_filters, after=after, before=before)
-    base = {
-        "execution": execution,
-        "history": history,
-        "history_form": history_form,
-        "event_types": selectors.history_event_types(execution=execution),
-    }
-    if request.htmx and request.htmx.target == "history":
-        return _hide_callback_ids(
-            render(request, "executions/detail.html#history", page_context(request, **base)), execution
-        )
-
-    now = timezone.now()
-    operations = selectors.execution_operations(execution=execution)
-    invocations = selectors.execution_invocations(execution=execution)
-    full_axis = request.GET.get("axis") == "full"
-    timeline = timeline_build(
-        execution=execution,
-        operations=operations,
-        invocations=invocations,
-        now=now,
-        full_axis=full_axis,
-        pauses=selectors.execution_pause_spans(execution=execution),
-    )
-    order_id = selectors.execution_order_id(execution=execution, operations=operations)
-    recent_actions = list(execution.actions.order_by("-created_at")[:10])
-    context = page_context(
-        request,
-        **base,
-        operations=[op for op in operations if op.op_type != "execution"],
-        invocations=invocations,
-        timeline=timeline,
-        waiting=_waiting_on(execution, operations, now),
-        order_id=order_id,
-        recent_actions=recent_actions,
-        stop_form=StopForm(),
-        fail_form=FailCallbackForm(),
-        lifecycle_form=ActionForm(),
-        timeout=execution_timeout_info(execution=execution, now=now),
-        now=now,
-    )
-    return _hide_callback_ids(render(request, "executions/detail.html", context), execution)
-
-
-def _callback_ids(execution: Execution) -> list[str]:
-    ids = Operation.objects.filter(execution=execution).exclude(callback_id="").values_list("callback_id", flat=True)
-    return [value for value in ids if len(value) >= 8]
-
-
-def _hide_callback_ids(response, execution: Execution):
-    """Callback ids answer callbacks: whatever key or payload a workflow put them in, they never leave."""
-    ids = _callback_ids(execution)
-    if ids:
-        text = response.content.decode()
-        for value in ids:
-            text = text.replace(value, REDACTED)
-        response.content = text.encode()
-    return response
-
-
-@require_GET
-@viewer_required
-def execution_history_download(request, execution_id: int):
-    """The whole stored history, as the JSON `GetDurableExecutionHistory` returns (streamed).
-
-    Callback ids are hidden: they are bearer tokens that answer the callback.
-    """
-    execution = get_object_or_404(Execution, pk=execution_id)
-
-    ids = _callback_ids(execution)
-
-    def chunks():
-        yield '{"Events": ['
-        first = True
-        for raw in selectors.history_raw_iter(execution=execution):
-            text = json.dumps(secrets_redact(raw), default=str)
-            for value in ids:
-                text = text.replace(value, REDACTED)
-            yield ("" if first else ",\n") + text
-            first = False
-        yield "]}\n"
-
-    response = StreamingHttpResponse(chunks(), content_type="application/json")
-    safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in (execution.name or str(execution.pk)))
-    response["Content-Disposition"] = f'attachment; filename="history-{safe_name[:80]}.json"'
-    return response
 
 
 # --- triage -----------------------------------------------------------------------

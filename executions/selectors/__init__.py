@@ -2,7 +2,8 @@
 
 One job per module: `freshness` (how recent the poller's copy is), `stats` (finished executions over
 time), `listing` (the filtered, keyset-paged list), `triage` (attention, failures, timeouts),
-`detail` (one execution, its operations and history pages) and `audit` (the admin-action log).
+`detail` (one execution and its history pages), `operations` (its operations, a bounded number at a
+time) and `audit` (the admin-action log).
 """
 
 from executions.selectors.audit import ActionFilters, actions_list
@@ -11,7 +12,6 @@ from executions.selectors.detail import (
     HistoryPage,
     execution_get,
     execution_invocations,
-    execution_operations,
     execution_order_id,
     execution_pause_spans,
     history_event_types,
@@ -27,6 +27,20 @@ from executions.selectors.listing import (
     executions_filtered,
     function_names,
     statuses_seen,
+)
+from executions.selectors.operations import (
+    OffsetPage,
+    OperationFilters,
+    execution_root,
+    group_children_page,
+    group_get,
+    open_operations,
+    operation_choices,
+    operation_events,
+    operation_get,
+    operations_count,
+    operations_page,
+    timeline_operations,
 )
 from executions.selectors.stats import executions_by_status_over_time
 from executions.selectors.triage import (
@@ -46,26 +60,37 @@ __all__ = [
     "FunctionFreshness",
     "HistoryFilters",
     "HistoryPage",
+    "OffsetPage",
+    "OperationFilters",
     "actions_list",
     "attention_list",
     "callback_is_overdue",
     "execution_get",
     "execution_invocations",
     "execution_list",
-    "execution_operations",
     "execution_order_id",
     "execution_pause_spans",
+    "execution_root",
     "executions_by_status_over_time",
     "executions_filtered",
     "failures_list",
     "freshness_get",
     "function_names",
+    "group_children_page",
+    "group_get",
     "history_event_types",
     "history_events",
     "history_page",
     "history_raw_iter",
     "open_callbacks_query",
+    "open_operations",
+    "operation_choices",
+    "operation_events",
+    "operation_get",
+    "operations_count",
+    "operations_page",
     "overdue_callbacks",
     "statuses_seen",
     "timed_out_list",
+    "timeline_operations",
 ]

@@ -1,4 +1,4 @@
-"""One execution: its operations, invocations, history pages (keyset by EventId) and order id."""
+"""One execution: its invocations, history pages (keyset by EventId) and order id."""
 
 from __future__ import annotations
 
@@ -15,11 +15,6 @@ FAILED_EVENT_SUFFIXES = ("Failed", "TimedOut", "Stopped", "Cancelled")
 
 def execution_get(*, execution_id: int) -> Execution | None:
     return Execution.objects.select_related("function").filter(pk=execution_id).first()
-
-
-def execution_operations(*, execution: Execution) -> list[Operation]:
-    # `defer` keeps the secret out of memory of the page and large previews out of the query.
-    return list(execution.operations.defer("callback_id").order_by("first_event_id", "id"))
 
 
 def execution_invocations(*, execution: Execution) -> list[Invocation]:

@@ -16,6 +16,7 @@ from executions.models import Execution, HistoryEvent, Invocation, Operation
 from executions.operations import execution_status_from, operation_derive
 from executions.statuses import TERMINAL_STATUSES, ExecutionStatus
 from executions.sync.planning import assess_and_plan
+from executions.sync.tree import operation_tree_update
 
 API_ONLY_STATUSES = (ExecutionStatus.PAUSING, ExecutionStatus.DELETING)
 
@@ -85,7 +86,7 @@ def _operations_store(execution: Execution, touched: set[str]) -> None:
         Operation.objects.bulk_create(create, ignore_conflicts=True)
     if update:
         Operation.objects.bulk_update(update, _OPERATION_FIELDS)
-    _operation_tree_link(execution)
+    operation_tree_update(execution)
 
 
 _OPERATION_FIELDS = [
@@ -94,33 +95,6 @@ _OPERATION_FIELDS = [
     "wait_seconds", "wait_scheduled_end", "error_type", "error_message", "error_data", "result_preview",
     "result_truncated", "result_size", "extra", "first_event_id", "last_event_id",
 ]  # fmt: skip
-
-
-def _operation_tree_link(execution: Execution) -> None:
-    """Set parent links and depths (parents can be derived after their children in one page)."""
-    rows = list(
-        Operation.objects.filter(execution=execution).only(
-            "id", "operation_id", "parent_operation_id", "parent_id", "depth"
-        )
-    )
-    by_operation_id = {row.operation_id: row for row in rows}
-
-    def depth_of(row, seen=()) -> int:
-        parent = by_operation_id.get(row.parent_operation_id)
-        if parent is None or parent.operation_id in seen:
-            return 0
-        return 1 + depth_of(parent, (*seen, row.operation_id))
-
-    changed = []
-    for row in rows:
-        parent = by_operation_id.get(row.parent_operation_id)
-        parent_pk = parent.pk if parent else None
-        depth = depth_of(row)
-        if row.parent_id != parent_pk or row.depth != depth:
-            row.parent_id, row.depth = parent_pk, depth
-            changed.append(row)
-    if changed:
-        Operation.objects.bulk_update(changed, ["parent", "depth"])
 
 
 def _execution_fields_apply(execution: Execution, events: list) -> None:

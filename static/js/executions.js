@@ -33,30 +33,67 @@
   }
 
   function showDetails(tl, row) {
-    var panel = tl.querySelector(".tl-panel"), detail = row.querySelector(".tl-detail");
-    if (!panel || !detail) return;
+    // The row's details come from its operation's URL (a few rows' worth of HTML, not one per row up front).
+    var panel = tl.querySelector(".tl-panel"), url = row.getAttribute("data-detail");
+    if (!panel || !url) return;
     rows(tl).forEach(function (r) { r.classList.remove("selected"); });
     row.classList.add("selected");
-    panel.querySelector(".tl-panel-body").innerHTML = detail.innerHTML;
-    panel.hidden = false;
+    htmx.ajax("GET", url, { target: panel.querySelector(".tl-panel-body"), swap: "innerHTML" }).then(function () {
+      panel.hidden = false;
+    });
   }
 
-  document.querySelectorAll("[data-timeline]").forEach(function (tl) {
+  function childrenOf(tl, key) {
+    var found = null;
+    tl.querySelectorAll(".tl-children").forEach(function (box) { if (box.getAttribute("data-group") === key) found = box; });
+    return found;
+  }
+
+  function loadChildren(tl, key, url) {
+    // A summarised group's children, a page at a time (failed and running first), into its container.
+    var box = childrenOf(tl, key);
+    if (!box) return;
+    box.hidden = false;
+    htmx.ajax("GET", url, { target: box, swap: "innerHTML" });
+  }
+
+  function toggleLazy(tl, row) {
+    var key = row.getAttribute("data-key"), box = childrenOf(tl, key), button = row.querySelector(".tl-toggle");
+    if (!box) return;
+    var open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", open ? "false" : "true");
+    button.textContent = open ? "▸" : "▾";
+    if (open) { box.hidden = true; return; }
+    if (box.children.length) box.hidden = false; else loadChildren(tl, key, row.getAttribute("data-lazy") + "&page=1");
+  }
+
+  function initTimeline(tl) {
+    if (tl.hasAttribute("data-ready")) return;
+    tl.setAttribute("data-ready", "");
     var inner = tl.querySelector(".tl-inner"), zoom = 1;
-    // Big map/parallel groups start collapsed so 1,000 operations stay readable.
-    rows(tl).forEach(function (row) {
-      if (parseInt(row.getAttribute("data-children") || "0", 10) > 25) row.classList.add("is-collapsed");
-      var b = row.querySelector(".tl-toggle");
-      if (b && row.classList.contains("is-collapsed")) b.setAttribute("aria-expanded", "false");
-    });
     refresh(tl);
 
     tl.addEventListener("click", function (event) {
+      var filter = event.target.closest("[data-children-filter]");
+      if (filter) {
+        event.preventDefault();
+        var summary = filter.closest(".tl-row");
+        loadChildren(tl, summary.getAttribute("data-parent"), filter.getAttribute("href"));
+        return;
+      }
+      var more = event.target.closest("[data-children-more]");
+      if (more) {
+        event.preventDefault();
+        htmx.ajax("GET", more.getAttribute("href"), { target: more.closest(".tl-row"), swap: "outerHTML" });
+        return;
+      }
       var toggle = event.target.closest(".tl-toggle");
       var row = event.target.closest(".tl-body .tl-row[data-key]");
+      if (toggle && row && row.hasAttribute("data-lazy")) { toggleLazy(tl, row); return; }
       if (toggle && row) { setCollapsed(tl, row, !row.classList.contains("is-collapsed")); return; }
       if (event.target.closest(".tl-close")) { tl.querySelector(".tl-panel").hidden = true; return; }
-      if (row) showDetails(tl, row);
+      if (event.target.closest(".tl-panel")) return;
+      if (row) { event.preventDefault(); showDetails(tl, row); }
     });
     tl.addEventListener("keydown", function (event) {
       var row = event.target.closest(".tl-row[data-key]");
@@ -77,7 +114,7 @@
     if (all) all.addEventListener("click", function () {
       var collapse = all.textContent.indexOf("Collapse") === 0;
       rows(tl).forEach(function (row) {
-        if (row.hasAttribute("data-children")) {
+        if (row.hasAttribute("data-children") && !row.hasAttribute("data-lazy")) {
           row.classList.toggle("is-collapsed", collapse);
           row.querySelector(".tl-toggle").setAttribute("aria-expanded", collapse ? "false" : "true");
         }
@@ -85,6 +122,26 @@
       refresh(tl);
       all.textContent = collapse ? "Expand groups" : "Collapse groups";
     });
+  }
+  // On load, and again when a running execution's timeline is swapped for a newer one.
+  htmx.onLoad(function (root) {
+    if (root.matches && root.matches("[data-timeline]")) initTimeline(root);
+    if (root.querySelectorAll) root.querySelectorAll("[data-timeline]").forEach(initTimeline);
+  });
+
+  // A running execution's timeline re-fetches itself: not while someone is looking into it (a group opened, a
+  // panel shown), and an unchanged answer (same ETag, a 304 revalidated by the browser) is not swapped in.
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || elt.id !== "timeline" || event.detail.triggeringEvent) return;
+    var busy = elt.querySelector(".tl-children:not(:empty):not([hidden])") || elt.querySelector(".tl-panel:not([hidden])");
+    if (busy) event.preventDefault();
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "timeline") return;
+    var etag = (event.detail.xhr.getResponseHeader("ETag") || "").replace(/^W\//, "").replace(/"/g, "");
+    if (event.detail.xhr.status === 304 || (etag && etag === target.getAttribute("data-etag"))) event.detail.shouldSwap = false;
   });
 
   // The list's auto-refresh waits while executions are selected for a bulk pause or resume (console.js

@@ -1,0 +1,281 @@
+"""One execution's pages: the detail page, its timeline (own URL, ETag), a group's children on demand, one
+operation, and the history download.
+
+Every read is bounded (executions/selectors/operations.py), so an execution at AWS's limit of 3,000
+operations costs about what a small one does; the tree facts were precomputed at sync time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import condition, require_GET
+
+from core.decoding import REDACTED, secrets_redact
+from executions import selectors
+from executions.formatting import execution_timeout_info
+from executions.forms import ActionForm, FailCallbackForm, HistoryFilterForm, OperationFilterForm, StopForm
+from executions.models import Execution, Operation
+from executions.timeline import Chart, chart_make, timeline_build
+from executions.view_helpers import BadQuery, bad_query, page_context, query_int, viewer_required
+
+MAX_AXIS_MS = 400 * 86400 * 1000  # an axis longer than this is not one a page of ours drew
+
+
+def _waiting_on(execution: Execution, now) -> dict:
+    if execution.is_terminal or execution.deleted_at:
+        return {}
+    operations, total = selectors.open_operations(execution=execution)
+    callbacks = [op for op in operations if op.op_type == "callback"]
+    waits = [op for op in operations if op.op_type == "wait"]
+    retries = [op for op in operations if op.op_type == "step" and (op.attempts or 0) > 1]
+    steps = [op for op in operations if op.op_type == "step" and (op.attempts or 0) <= 1]
+    invokes = [op for op in operations if op.op_type == "chained_invoke"]
+    for op in callbacks:
+        op.overdue = selectors.callback_is_overdue(op, now=now)
+        op.past_deadline = bool(op.deadline and op.deadline < now)
+    return {
+        "callbacks": callbacks,
+        "waits": waits,
+        "retries": retries,
+        "steps": steps,
+        "invokes": invokes,
+        "more": total - len(operations),
+    }
+
+
+def _chart_query(chart: Chart | None) -> str:
+    """The axis of the page, passed to the URLs that draw more rows on it."""
+    if chart is None:
+        return ""
+    return f"t0={int(chart.start.timestamp() * 1000)}&t1={int(chart.end.timestamp() * 1000)}"
+
+
+def _timeline_context(request, execution: Execution, now: datetime) -> dict:
+    timeline = timeline_build(
+        execution=execution,
+        operations=selectors.timeline_operations(execution=execution),
+        invocations=selectors.execution_invocations(execution=execution),
+        now=now,
+        full_axis=request.GET.get("axis") == "full",
+        pauses=selectors.execution_pause_spans(execution=execution),
+        root=selectors.execution_root(execution=execution),
+    )
+    chart = Chart(execution=execution, start=timeline.start, end=timeline.end, now=now) if timeline.start else None
+    return {
+        "timeline": timeline,
+        "chart_query": _chart_query(chart),
+        "timeline_etag": _timeline_etag(request, execution.pk, execution=execution, now=now) or "",
+        "timeline_refresh_seconds": settings.TIMELINE_REFRESH_SECONDS,
+        "operation_total": selectors.operations_count(execution=execution),
+    }
+
+
+def _timeline_etag(request, execution_id: int, *, execution: Execution | None = None, now=None) -> str | None:
+    """The timeline's version: the history position it reflects, and for a running execution the time at the
+    chart's resolution (a bar that grows by less than 1 % of the axis is not a change)."""
+    if execution is None:
+        execution = (
+            Execution.objects.only("id", "status", "derived_event_id", "started_at", "deleted_at")
+            .filter(pk=execution_id)
+            .first()
+        )
+        if execution is None:
+            return None
+    axis = "full" if request.GET.get("axis") == "full" else "fit"
+    tag = f"tl-{execution.pk}-{execution.derived_event_id}-{execution.status}-{axis}"
+    if not execution.is_terminal and execution.started_at:
+        now = now or timezone.now()
+        resolution = max(60.0, (now - execution.started_at).total_seconds() / 100)
+        tag += f"-{int(now.timestamp() // resolution)}"
+    return tag
+
+
+@require_GET
+@viewer_required
+def execution_detail(request, execution_id: int):
+    execution = selectors.execution_get(execution_id=execution_id)
+    if execution is None:
+        raise Http404("No such execution in the console's database.")
+    history_form = HistoryFilterForm(request.GET or None)
+    history_filters = history_form.filters() if request.GET else selectors.HistoryFilters()
+    try:
+        after, before = query_int(request, "after"), query_int(request, "before")
+    except BadQuery as error:
+        return bad_query(request, error)
+    base = {"execution": execution}
+    if request.htmx and request.htmx.target == "history":
+        history = selectors.history_page(execution=execution, filters=history_filters, after=after, before=before)
+        base.update(
+            history=history, history_form=history_form, event_types=selectors.history_event_types(execution=execution)
+        )
+        return _hide_callback_ids(
+            render(request, "executions/detail.html#history", page_context(request, **base)), execution
+        )
+    operations_form = OperationFilterForm(request.GET or None)
+    operations = selectors.operations_page(
+        execution=execution, filters=operations_form.filters(), number=operations_form.page_number()
+    )
+    statuses, types = selectors.operation_choices(execution=execution)
+    base.update(
+        operations=operations, operations_form=operations_form, operation_statuses=statuses, operation_types=types
+    )
+    if request.htmx and request.htmx.target == "operations":
+        return _hide_callback_ids(
+            render(request, "executions/detail.html#operations", page_context(request, **base)), execution
+        )
+
+    now = timezone.now()
+    history = selectors.history_page(execution=execution, filters=history_filters, after=after, before=before)
+    context = page_context(
+        request,
+        **base,
+        **_timeline_context(request, execution, now),
+        history=history,
+        history_form=history_form,
+        event_types=selectors.history_event_types(execution=execution),
+        waiting=_waiting_on(execution, now),
+        order_id=selectors.execution_order_id(execution=execution),
+        recent_actions=list(execution.actions.order_by("-created_at")[:10]),
+        stop_form=StopForm(),
+        fail_form=FailCallbackForm(),
+        lifecycle_form=ActionForm(),
+        timeout=execution_timeout_info(execution=execution, now=now),
+        now=now,
+    )
+    return _hide_callback_ids(render(request, "executions/detail.html", context), execution)
+
+
+@require_GET
+@viewer_required
+@condition(etag_func=_timeline_etag)
+def execution_timeline(request, execution_id: int):
+    """The timeline alone (a running execution's page re-fetches it): a 304 while nothing changed."""
+    execution = selectors.execution_get(execution_id=execution_id)
+    if execution is None:
+        raise Http404("No such execution in the console's database.")
+    context = page_context(request, execution=execution, **_timeline_context(request, execution, timezone.now()))
+    response = _hide_callback_ids(render(request, "executions/detail.html#timeline", context), execution)
+    response["Cache-Control"] = "private, no-cache"  # always revalidated: the ETag makes that one 304
+    return response
+
+
+def _axis(request, execution: Execution, now: datetime) -> Chart | None:
+    """The page's axis from t0/t1 (epoch ms), so expanded rows line up with the page's; else the execution's."""
+    try:
+        t0, t1 = query_int(request, "t0"), query_int(request, "t1")
+    except BadQuery:
+        t0 = t1 = 0
+    if 0 < t0 < t1 and t1 - t0 <= MAX_AXIS_MS:
+        start = datetime.fromtimestamp(t0 / 1000, tz=UTC)
+        return Chart(execution=execution, start=start, end=start + timedelta(milliseconds=t1 - t0), now=now)
+    chart, _ = chart_make(execution=execution, operations=[], invocations=[], now=now)
+    return chart
+
+
+@require_GET
+@viewer_required
+def timeline_children(request, execution_id: int):
+    """A page of a group's children (failed, retrying and running first), drawn on the page's axis."""
+    execution = get_object_or_404(Execution, pk=execution_id)
+    group = selectors.group_get(execution=execution, key=request.GET.get("group", ""))
+    if group is None:
+        raise Http404("No such group in this execution.")
+    try:
+        number, depth = max(1, query_int(request, "page")), min(64, query_int(request, "depth"))
+    except BadQuery as error:
+        return bad_query(request, error)
+    status = (request.GET.get("status") or "")[:32]
+    now = timezone.now()
+    chart = _axis(request, execution, now)
+    page = selectors.group_children_page(execution=execution, group=group, status=status, number=number)
+    group_key = "" if group.op_type == "execution" else group.operation_id
+    rows = [chart.row(op, depth=depth, parent_key=group_key, lazy=True) for op in page.rows] if chart else []
+    context = {
+        "execution": execution,
+        "rows": rows,
+        "page": page,
+        "status": status,
+        "group_key": group_key,
+        "depth": depth,
+        "chart_query": _chart_query(chart),
+    }
+    return _hide_callback_ids(render(request, "executions/partials/timeline_children.html", context), execution)
+
+
+@require_GET
+@viewer_required
+def operation_detail(request, execution_id: int, operation_id: str):
+    """One operation: its facts, attempts, error, result and events; its children when it is a group."""
+    execution = get_object_or_404(Execution, pk=execution_id)
+    op = selectors.operation_get(execution=execution, operation_id=operation_id)
+    if op is None:
+        raise Http404("No such operation in this execution.")
+    events, events_total = selectors.operation_events(execution=execution, operation_id=operation_id)
+    parent = op.parent_id and Operation.objects.filter(pk=op.parent_id).only("operation_id", "name", "op_type").first()
+    children = None
+    if op.child_count:
+        try:
+            number = max(1, query_int(request, "page"))
+        except BadQuery as error:
+            return bad_query(request, error)
+        children = selectors.group_children_page(execution=execution, group=op, number=number)
+    context = {
+        "execution": execution,
+        "op": op,
+        "parent": parent,
+        "events": events,
+        "events_total": events_total,
+        "children": children,
+    }
+    template = "executions/operation.html#panel" if request.htmx else "executions/operation.html"
+    return _hide_callback_ids(render(request, template, page_context(request, **context)), execution)
+
+
+def _callback_ids(execution: Execution) -> list[str]:
+    ids = Operation.objects.filter(execution=execution).exclude(callback_id="").values_list("callback_id", flat=True)
+    return [value for value in ids if len(value) >= 8]
+
+
+def _hide_callback_ids(response, execution: Execution):
+    """Callback ids answer callbacks: whatever key or payload a workflow put them in, they never leave."""
+    ids = _callback_ids(execution)
+    if ids:
+        text = response.content.decode()
+        for value in ids:
+            text = text.replace(value, REDACTED)
+        response.content = text.encode()
+    return response
+
+
+@require_GET
+@viewer_required
+def execution_history_download(request, execution_id: int):
+    """The whole stored history, as the JSON `GetDurableExecutionHistory` returns (streamed).
+
+    Callback ids are hidden: they are bearer tokens that answer the callback.
+    """
+    execution = get_object_or_404(Execution, pk=execution_id)
+
+    ids = _callback_ids(execution)
+
+    def chunks():
+        yield '{"Events": ['
+        first = True
+        for raw in selectors.history_raw_iter(execution=execution):
+            text = json.dumps(secrets_redact(raw), default=str)
+            for value in ids:
+                text = text.replace(value, REDACTED)
+            yield ("" if first else ",\n") + text
+            first = False
+        yield "]}\n"
+
+    response = StreamingHttpResponse(chunks(), content_type="application/json")
+    safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in (execution.name or str(execution.pk)))
+    response["Content-Disposition"] = f'attachment; filename="history-{safe_name[:80]}.json"'
+    return response
