@@ -94,7 +94,7 @@ class DurableApi:
             include = translate.boolean(query, "IncludeExecutionData", True)  # AWS default true; emulator's false
             events = gateway.emulator.history_all(emulator_arn, include)
             with state.lock:
-                events = translate.history_events(events, state.peek(emulator_arn))
+                events = translate.history_events(events, state.record(emulator_arn))
             gateway.arns.translate(events)
             return self._json(200, translate.history_page(events, query))
         if operation in ("PauseDurableExecution", "ResumeDurableExecution", "DeleteDurableExecution"):

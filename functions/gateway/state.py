@@ -43,6 +43,7 @@ class ExecutionRecord:
     extra_events: list[dict] = field(default_factory=list)  # ExecutionPaused / ExecutionResumed
     resume_tokens: dict[str, float] = field(default_factory=dict)
     deleted: float | None = None
+    event_ids: dict[tuple, int] = field(default_factory=dict)  # an event's key -> the EventId it was served with
     released: threading.Event = field(default_factory=threading.Event)  # set while not paused
 
     stopped: bool = False

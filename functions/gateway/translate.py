@@ -6,7 +6,10 @@
   paged with the gateway's own opaque markers.
 - GetDurableExecutionHistory: the emulator's events plus what the gateway knows
   (CallbackStartedDetails.Timeout/HeartbeatTimeout, InvocationCompletedDetails,
-  ExecutionPaused/ExecutionResumed), EventIds renumbered, paged with own markers.
+  ExecutionPaused/ExecutionResumed), paged with own markers. EventIds are stable, as on AWS:
+  the emulator numbers its events afresh on every read, in timestamp order, so an event it
+  records late (an invocation's completion, an async callback result) would shift the ids of
+  events already read; the gateway keeps each event's first id and appends new ones.
 - GetDurableExecution: pause status and PauseDetails overlaid, DurableConfig filled.
 """
 
@@ -185,8 +188,22 @@ def _invocation_details(invocation) -> dict:
     return details
 
 
+def _event_key(event: dict, occurrences: dict) -> tuple:
+    """What identifies an event across reads: an invocation by its request id, any other event by its
+    type, operation id and how many of the same came before it."""
+    event_type = event.get("EventType")
+    if event_type == "InvocationCompleted":
+        request_id = (event.get("InvocationCompletedDetails") or {}).get("RequestId")
+        if request_id:
+            return (event_type, request_id)
+    base = (event_type, event.get("Id"))
+    occurrences[base] = occurrences.get(base, 0) + 1
+    return (*base, occurrences[base])
+
+
 def history_events(events: list[dict], record: ExecutionRecord | None) -> list[dict]:
-    """The whole history in AWS's shape, oldest first, EventIds 1..n."""
+    """The whole history in AWS's shape: EventIds 1..n, oldest first, an event's id never changing between
+    reads (`record.event_ids`; call under the state's lock)."""
     finished = [inv for inv in (record.invocations if record else []) if inv.end is not None]
     by_request = {inv.request_id: inv for inv in finished}
     used: set[str] = set()
@@ -223,11 +240,17 @@ def history_events(events: list[dict], record: ExecutionRecord | None) -> list[d
     for index, event in enumerate(extra):
         merged.append((timestamp(event.get("EventTimestamp")), 1, index, dict(event)))
     merged.sort(key=lambda entry: entry[:3])
-    result = []
-    for event_id, (_, _, _, event) in enumerate(merged, 1):
-        event["EventId"] = event_id
-        result.append(event)
-    return result
+    ledger = record.event_ids if record else {}
+    occurrences: dict = {}
+    numbered = []
+    for _, _, _, event in merged:
+        key = _event_key(event, occurrences)
+        if key not in ledger:
+            ledger[key] = len(ledger) + 1
+        event["EventId"] = ledger[key]
+        numbered.append(event)
+    numbered.sort(key=lambda event: event["EventId"])
+    return numbered
 
 
 def history_page(events: list[dict], query: dict) -> dict:

@@ -242,6 +242,26 @@ def test_history_invocation_completed_details(lambda_client):
     assert times == sorted(times)
 
 
+def test_history_event_ids_are_stable_across_reads(lambda_client):
+    """History is append-only: an event read while the execution runs keeps its `EventId` ("Event IDs increment
+    sequentially") in every later read, and what happens later is appended after it. The console's incremental
+    sync reads only the events after the last id it stored, so a renumbered history would be missed."""
+    arn = start(lambda_client, "SyncCallbacks", {"timeout": 120})
+    (first,) = _callback_ids(lambda_client, arn)
+    early = {e["EventId"]: (e["EventType"], e.get("Id")) for e in history(lambda_client, arn)}
+    lambda_client.send_durable_execution_callback_success(
+        CallbackId=first["CallbackStartedDetails"]["CallbackId"], Result=b'{"ok": true}'
+    )
+    second = _callback_ids(lambda_client, arn, 2)[1]["CallbackStartedDetails"]["CallbackId"]
+    lambda_client.send_durable_execution_callback_success(CallbackId=second, Result=b'{"ok": true}')
+    assert execution_wait(lambda_client, arn)["Status"] == "SUCCEEDED"
+    events = history(lambda_client, arn)
+    assert [e["EventId"] for e in events] == list(range(1, len(events) + 1))
+    late = {e["EventId"]: (e["EventType"], e.get("Id")) for e in events}
+    assert {event_id: late[event_id] for event_id in early} == early
+    assert len(late) > len(early) and events[-1]["EventType"] == "ExecutionSucceeded"
+
+
 # --- callbacks ----------------------------------------------------------------------------------
 
 
