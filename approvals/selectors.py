@@ -1,4 +1,8 @@
-"""Reads for the approvals pages: the inbox page, one order, the pending count, the decisions audit."""
+"""Reads for the approvals pages: the inbox page, one order, the pending count, the decisions audit.
+
+About 320 lines: the inbox row (the largest part) is built here once for the inbox, the order page and the
+badge; the decision-log reads are short and belong to the same pages.
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,9 @@ answer) the execution history decides: our decisionId delivered -> succeeded; st
 report); ended otherwise -> closed or expired; unreadable -> the claim and the `sending` audit row are kept for the
 reconciler (approvals/reconcile.py) and the approver is told the decision is sent but not yet confirmed. A person
 waits at most DECISION_TIMEOUT_SECONDS: every call is bounded by `core.aws.aws_interactive`.
+
+About 340 lines, kept together: claim, send, judge and conclude are one decision's steps and share its
+invariants (who holds the claim, what was delivered); split apart, each would need the others to be read.
 """
 
 from __future__ import annotations

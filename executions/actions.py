@@ -6,6 +6,9 @@ outcome, error), whatever happens. Calls to Lambda go through `durable_api`
 only. A double submission makes one API call: a per-target lock covers
 concurrent posts, and a fail/stop that already succeeded is not sent again.
 After a call the execution is re-synced at once so its page shows the result.
+
+About 310 lines: `action_run` and the three actions built on it; the sending and the resolution of
+ambiguous outcomes already live in `action_sending` and `action_resolution`.
 """
 
 from __future__ import annotations
