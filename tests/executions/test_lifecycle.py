@@ -3,6 +3,8 @@ double for what the gateway cannot show (ClientToken reuse, ExpectedExecutionTim
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 
@@ -256,3 +258,31 @@ def test_details_from_get_durable_execution_and_the_paused_attention_reason(admi
     execution.refresh_from_db()
     assert [reason["code"] for reason in execution.attention_reasons] == ["paused"]
     assert execution.needs_attention
+
+
+def test_delete_on_the_double_then_running_ones_are_refused(admin_client_, on_double):
+    """DeleteDurableExecution as AWS answers it: a finished execution is deleted and tombstoned; a running one is
+    a 409 `ResourceConflictException`, said to the admin, with nothing removed from the console."""
+    finished, running = on_double.seed("Tidy", 2, statuses=("SUCCEEDED", "RUNNING"))
+    done, live = double_synced(on_double, "Tidy")
+    assert HistoryEvent.objects.filter(execution=done).exists()
+
+    response = post(admin_client_, f"/executions/{done.pk}/delete", reason="test data", nonce="dd-1")
+    assert response.status_code == 200 and "Deleted" in response.content.decode()
+    assert finished not in on_double.executions
+    done.refresh_from_db()
+    assert done.deleted_at is not None and not HistoryEvent.objects.filter(execution=done).exists()
+    assert on_double.calls.count("DeleteDurableExecution") == 1
+    # A second post of the same form sends nothing again.
+    post(admin_client_, f"/executions/{done.pk}/delete", reason="test data", nonce="dd-1")
+    assert on_double.calls.count("DeleteDurableExecution") == 1
+
+    # Forced past the console's own check (the form is offered for finished executions only): AWS's 409.
+    Execution.objects.filter(pk=live.pk).update(status="SUCCEEDED")
+    response = post(admin_client_, f"/executions/{live.pk}/delete", reason="oops", nonce="dd-2")
+    assert running in on_double.executions and on_double.calls.count("DeleteDurableExecution") == 2
+    (message,) = re.findall(r'class="msg[^>]*>([^<]*)', response.content.decode())
+    assert "does not allow this (Cannot delete in status RUNNING). Nothing was changed." in message
+    audit = OperatorAction.objects.filter(execution=live).get()
+    assert audit.action == "delete_execution" and audit.outcome != "succeeded"
+    assert HistoryEvent.objects.filter(execution=live).exists() and Execution.objects.get(pk=live.pk).deleted_at is None
