@@ -8,6 +8,7 @@ operations costs about what a small one does; the tree facts were precomputed at
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -76,6 +77,13 @@ def _timeline_context(request, execution: Execution, now: datetime) -> dict:
     }
 
 
+def _etag_resolution(age_seconds: float) -> int:
+    """Seconds per ETag of a running execution: about 1 % of its age, at least a minute, a minute times a power
+    of two (so the version changes once per period, not whenever the age moves the period)."""
+    periods = max(1.0, age_seconds / 100 / 60)
+    return 60 * 2 ** math.ceil(math.log2(periods))
+
+
 def _timeline_etag(request, execution_id: int, *, execution: Execution | None = None, now=None) -> str | None:
     """The timeline's version: the history position it reflects, and for a running execution the time at the
     chart's resolution (a bar that grows by less than 1 % of the axis is not a change)."""
@@ -91,8 +99,7 @@ def _timeline_etag(request, execution_id: int, *, execution: Execution | None = 
     tag = f"tl-{execution.pk}-{execution.derived_event_id}-{execution.status}-{axis}"
     if not execution.is_terminal and execution.started_at:
         now = now or timezone.now()
-        resolution = max(60.0, (now - execution.started_at).total_seconds() / 100)
-        tag += f"-{int(now.timestamp() // resolution)}"
+        tag += f"-{int(now.timestamp() // _etag_resolution((now - execution.started_at).total_seconds()))}"
     return tag
 
 
