@@ -245,3 +245,26 @@ def test_a_running_map_that_grows_refreshes_and_an_unchanged_one_stays_304(opera
     # The unchanged execution still costs one 304.
     assert operator_client.get(big_url, headers={"If-None-Match": big_etag}).status_code == 304
     assert operator_client.get(url, headers={"If-None-Match": later["ETag"]}).status_code == 304
+
+
+def test_executions_synced_before_the_tree_get_it_from_the_data_migration(operator_client):
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("executions.migrations.0007_operation_tree_backfill")
+    execution = history_import(300, name="synced-before-0006")
+    stored = {op.operation_id: op.summary for op in Operation.objects.filter(execution=execution, child_count__gt=0)}
+    # What 0006 leaves on the rows of an execution synced before it: its defaults.
+    Operation.objects.filter(execution=execution).update(
+        child_count=0, descendant_count=0, attention_rank=3, timeline_visible=True, summarized=False, summary=None
+    )
+    backfill.tree_backfill(apps, None)
+    after = {op.operation_id: op.summary for op in Operation.objects.filter(execution=execution, child_count__gt=0)}
+    assert after == stored and after["fan"]["children"] == 129
+    fan = Operation.objects.get(execution=execution, operation_id="fan")
+    assert fan.summarized and fan.timeline_visible
+    assert not Operation.objects.get(execution=execution, operation_id="fan-5").timeline_visible
+    timeline = operator_client.get(f"/executions/{execution.pk}/").context["timeline"]
+    keys = {row.key for row in timeline.rows}
+    assert "fan" in keys and "fan-5" not in keys and len(keys) < 100
