@@ -35,13 +35,18 @@ def _sending_row(token: str) -> Decision | None:
     return Decision.objects.filter(decision_id=token, outcome=Outcome.SENDING).first()
 
 
-def _record(*, row: Decision | None, outcome: Outcome, detail: str, **common) -> None:
-    """Complete the claim's own `sending` row when there is one (one row per attempt), else append a row."""
+def _record(*, row: Decision | None, token: str, outcome: Outcome, detail: str, **common) -> None:
+    """Complete the claim's own `sending` row when there is one (one row per attempt), else append a row, unless
+    the attempt's row already says it was delivered (only the order's finish was missing: no second row)."""
     if row is not None:
         final = Outcome.SUCCEEDED if outcome == Outcome.RECOVERED else outcome
         final = Outcome.FAILED if final == Outcome.RELEASED else final
         decision_complete(record=row, outcome=final, error=f"resolved by the reconciler: {detail}")
-    else:
+    elif not (
+        outcome == Outcome.RECOVERED
+        and token
+        and Decision.objects.filter(decision_id=token, outcome=Outcome.SUCCEEDED).exists()
+    ):
         decision_audit(outcome=outcome, error=detail, **common)
 
 
@@ -88,7 +93,7 @@ def claims_release_stale(*, older_than_seconds: int, limit: int = 100) -> dict[s
             if state == CallbackState.OPEN:
                 detail = f"claim abandoned for {age} with the callback still open: released back to the inbox"
                 orders_table.order_claim_release(order_id=order.order_id, token=stale.token, error=detail)
-                _record(row=row, outcome=Outcome.RELEASED, detail=detail, **common)
+                _record(row=row, token=stale.token, outcome=Outcome.RELEASED, detail=detail, **common)
                 counts["released"] += 1
             elif ours:
                 final = OrderStatus.APPROVED if decision == DecisionKind.APPROVE else OrderStatus.REJECTED
@@ -103,13 +108,13 @@ def claims_release_stale(*, older_than_seconds: int, limit: int = 100) -> dict[s
                     },
                 )
                 detail = f"callback had been delivered; order finalised {final}"
-                _record(row=row, outcome=Outcome.RECOVERED, detail=detail, **common)
+                _record(row=row, token=stale.token, outcome=Outcome.RECOVERED, detail=detail, **common)
                 counts["recovered"] += 1
             elif state in ENDED:
                 final = OrderStatus.EXPIRED if state == CallbackState.TIMED_OUT else OrderStatus.CLOSED
                 orders_table.order_claim_finish(order_id=order.order_id, token=stale.token, status=final)
                 detail = f"stale claim: callback {state}; order set {final}"
-                _record(row=row, outcome=Outcome.CLOSED, detail=detail, **common)
+                _record(row=row, token=stale.token, outcome=Outcome.CLOSED, detail=detail, **common)
                 counts["closed"] += 1
             else:
                 logger.warning("stale claim on order %s: callback not found in the history; left alone", order.order_id)

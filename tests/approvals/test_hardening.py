@@ -14,7 +14,7 @@ from django.urls import reverse
 from approvals import orders_table, reconcile, services
 from approvals.models import Decision
 from approvals.orders_table import OrderAlreadyDecided
-from tests.orders import order_get
+from tests.orders import execution_wait, order_get
 
 
 @contextmanager
@@ -112,3 +112,64 @@ def test_renaming_oneself_does_not_escape_four_eyes(pending_order, django_user_m
     with pytest.raises(services.FourEyesViolation):
         services.order_decide(order_id=order["orderId"], user=carol, approve=True)
     assert Decision.objects.get(order_id=order["orderId"]).outcome == "forbidden"
+
+
+@pytest.mark.django_db
+def test_dynamodb_failing_after_the_send_still_records_the_decision_delivered(
+    approver_client, pending_order, lambda_client, dynamodb_client, aws, monkeypatch, settings, fast_retries
+):
+    """The callback is delivered, then DynamoDB hangs (SIGSTOP) before the order is finished: the audit row is
+    `succeeded`, the approver is told the decision was delivered, no 500. Once DynamoDB is back, the reconciler
+    finishes the order from the claim token and the history, without a second audit row."""
+    from django.contrib.messages import get_messages
+
+    from approvals.tasks import release_stale_claims
+    from executions import services as executions
+
+    settings.AWS_INTERACTIVE_TIMEOUT_SECONDS = 2  # the hung DynamoDB is a timeout after 1.2 s
+    settings.APPROVALS_CLAIM_STALE_SECONDS = 0
+    dynamodb = aws.processes["dynamodb"]
+    order = pending_order()
+    real = executions.callback_succeed
+    stopped = []
+
+    def then_dynamodb_hangs(**kwargs):
+        real(**kwargs)  # the real send: the workflow gets the decision
+        os.killpg(dynamodb.pid, signal.SIGSTOP)
+        stopped.append(True)
+
+    monkeypatch.setattr(executions, "callback_succeed", then_dynamodb_hangs)
+    try:
+        started = time.monotonic()
+        response = approver_client.post(reverse("approvals:approve", args=[order["orderId"]]), {"comment": "ok"})
+        elapsed = time.monotonic() - started
+        assert stopped, "the callback was not sent"
+        assert response.status_code == 302, response.status_code
+        told = [str(message) for message in get_messages(response.wsgi_request)]
+        assert told == [f"Approved order {order['orderId'][:8]}; the workflow resumes."], told
+        assert elapsed < settings.DECISION_TIMEOUT_SECONDS
+        rows = list(Decision.objects.filter(order_id=order["orderId"]))
+        assert [row.outcome for row in rows] == ["succeeded"], [(row.outcome, row.error) for row in rows]
+        token = rows[0].decision_id
+    finally:
+        os.killpg(dynamodb.pid, signal.SIGCONT)
+    # The order was left claimed (the finish timed out); the workflow's own write was held by the hang too and
+    # lands once DynamoDB is back. Undo it, so that the reconciler's repair is what is checked.
+    execution_wait(lambda_client, order["executionArn"])
+    dynamodb_client.update_item(
+        TableName=aws.table,
+        Key={"orderId": {"S": order["orderId"]}},
+        UpdateExpression="SET #s = :d REMOVE decidedBy, decidedAt, decisionId",
+        ConditionExpression="claimToken = :t",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":d": {"S": "deciding"}, ":t": {"S": token}},
+    )
+    counts = release_stale_claims.apply().get()
+    assert counts["recovered"] == 1 and counts["released"] == 0, counts
+    stored = order_get(dynamodb_client, aws.table, order["orderId"])
+    assert stored["status"] == "approved" and stored["decidedBy"] == "approver", stored
+    rows = list(Decision.objects.filter(order_id=order["orderId"]))
+    assert [(row.outcome, row.decision_id) for row in rows] == [("succeeded", token)], [
+        (row.outcome, row.error) for row in rows
+    ]
+    assert approver_client.get(reverse("approvals:order", args=[order["orderId"]])).status_code == 200
