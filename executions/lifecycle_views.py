@@ -64,9 +64,8 @@ def _bulk(request, action: str):
         return render(request, "executions/bulk_result.html", context, status=400)
     nonce = form.cleaned_data.get("nonce") or ""
     results = []
-    for execution in Execution.objects.filter(pk__in=form.cleaned_data["targets"], imported=False).order_by(
-        "-started_at", "-id"
-    ):
+    # imported (offline) copies included: the action refuses them, so the page reports them refused
+    for execution in Execution.objects.filter(pk__in=form.cleaned_data["targets"]).order_by("-started_at", "-id"):
         kwargs = {
             "user": request.user,
             "execution": execution,

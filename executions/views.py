@@ -262,7 +262,8 @@ def callbacks_bulk_fail(request):
     if not form.is_valid():
         return render(request, "executions/triage.html", _timeouts_context(request, bulk_form=form), status=400)
     operations = (
-        Operation.objects.filter(pk__in=form.cleaned_data["targets"], op_type="callback", execution__imported=False)
+        # imported (offline) copies included: the action refuses them, so the page reports them refused
+        Operation.objects.filter(pk__in=form.cleaned_data["targets"], op_type="callback")
         .select_related("execution")
         .order_by("started_at", "id")
     )
