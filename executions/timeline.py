@@ -8,7 +8,8 @@ cycle: the gaps between invocations are time the function was suspended.
 Big executions stay light: a group with many children (precomputed at sync time, executions/sync/tree.py)
 is drawn as one summary lane, and its children are drawn on demand on the same axis (`Chart`).
 
-About 450 lines: one job (the layout of one chart), whose row, segment and axis steps share state.
+About 550 lines: one job (the layout of one chart: its axis, its rows and segments, the summary lanes of big
+groups and the invocation lane), whose steps share state.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from core.formatting import clock_text, duration_text, status_class
@@ -125,6 +127,11 @@ class Timeline:
     @property
     def invoked_share(self) -> float:
         return 100 * self.invoked_seconds / self.wall_seconds if self.wall_seconds else 0.0
+
+
+def _urgent(summary) -> bool:
+    """Something below a group failed, is retrying or still running (its precomputed summary says)."""
+    return isinstance(summary, dict) and any((summary.get("attention_counts") or {}).values())
 
 
 def _kind(op: Operation) -> str:
@@ -245,8 +252,11 @@ class Chart:
         )
         row.title = f"{kind} {label} · {status or 'unknown'}" + (f" · {dur}" if dur else "")
         if child_count and (lazy or getattr(op, "summarized", False)):
-            row.summary = group_summary_view(op.summary, chart=self, parent_key=op.operation_id, depth=depth + 1)
+            # Its children on demand. The summary lane when there are many of them or something below needs
+            # attention (a small group whose children all did well is one row, like a step).
             row.lazy = True
+            if getattr(op, "summarized", False) or child_count > settings.TIMELINE_GROUP_LIMIT or _urgent(op.summary):
+                row.summary = group_summary_view(op.summary, chart=self, parent_key=op.operation_id, depth=depth + 1)
         if op.started_at is None:
             return row
         group = op.op_type == "context" or kind in GROUP_SUBTYPES

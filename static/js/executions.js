@@ -57,12 +57,20 @@
     htmx.ajax("GET", url, { target: box, swap: "innerHTML" });
   }
 
+  function listed(tl, key) {
+    return Array.prototype.filter.call(tl.querySelectorAll(".tl-row.tl-listed"), function (r) {
+      return r.getAttribute("data-parent") === key;
+    });
+  }
+
   function toggleLazy(tl, row) {
     var key = row.getAttribute("data-key"), box = childrenOf(tl, key), button = row.querySelector(".tl-toggle");
     if (!box) return;
     var open = button.getAttribute("aria-expanded") === "true";
     button.setAttribute("aria-expanded", open ? "false" : "true");
-    button.textContent = open ? "▸" : "▾";
+    // While the children are shown, the rows listed in the group's summary (failed and running first) are
+    // among them: the listed copies step aside.
+    listed(tl, key).forEach(function (r) { r.classList.toggle("listed-out", !open); });
     if (open) { box.hidden = true; return; }
     if (box.children.length) box.hidden = false; else loadChildren(tl, key, row.getAttribute("data-lazy") + "&page=1");
   }
