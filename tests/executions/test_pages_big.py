@@ -7,7 +7,7 @@ import re
 from html import unescape
 
 import pytest
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 
 from executions.models import Execution, Operation
@@ -37,6 +37,13 @@ def big(django_db_setup, django_db_blocker):
         execution = history_import(3000, name="big-batch")
         yield execution
         Execution.objects.filter(pk=execution.pk).delete()
+
+
+def queries_counted() -> CaptureQueriesContext:
+    """A query counter that starts from an empty log: an import logs thousands of queries, and a full log (Django
+    keeps the last 9,000) would count none."""
+    reset_queries()
+    return CaptureQueriesContext(connection)
 
 
 def children_rows(html: str, parent: str) -> list[tuple[str, str]]:
@@ -94,10 +101,10 @@ def test_expanding_the_group_pages_through_every_child_once(operator_client, big
     seen: list[str] = []
     pages = 0
     while url:
-        with CaptureQueriesContext(connection) as queries:
+        with queries_counted() as queries:
             response = operator_client.get(url, headers={"HX-Request": "true"})
         assert response.status_code == 200
-        assert len(queries) <= 12
+        assert 0 < len(queries) <= 12
         html = response.content.decode()
         rows = children_rows(html, "fan")
         assert rows and len(rows) <= 50
@@ -128,13 +135,14 @@ def test_queries_do_not_grow_with_operations(operator_client, big):
     counts, sizes = [], []
     for execution in executions:
         operator_client.get(f"/executions/{execution.pk}/")  # warm the session and caches
-        with CaptureQueriesContext(connection) as queries:
+        with queries_counted() as queries:
             response = operator_client.get(f"/executions/{execution.pk}/")
         assert response.status_code == 200
         counts.append(len(queries))
         sizes.append(len(response.content))
-    assert counts[0] == counts[1] == counts[2], counts
+    assert counts[0] == counts[1] == counts[2] > 0, counts
     assert sizes[2] < 300_000, sizes
+    print(f"detail page at 10, 300, 3,000 operations: {counts} queries, {sizes} bytes")
 
 
 def test_operations_table_is_paged_and_filtered(operator_client, big, settings):
