@@ -64,7 +64,9 @@ def execution_root(*, execution: Execution) -> Operation | None:
     """The execution's own operation: its summary covers the top level."""
     return (
         execution.operations.filter(op_type="execution")
-        .only("id", "operation_id", "op_type", "summary", "summarized", "child_count", "descendant_count")
+        .only(
+            "id", "execution_id", "operation_id", "op_type", "summary", "summarized", "child_count", "descendant_count"
+        )
         .first()
     )
 
