@@ -4,7 +4,7 @@ from .base import env
 
 READ_ONLY = env.bool("READ_ONLY", default=False)
 EXECUTIONS_PAGE_SIZE = env.int("EXECUTIONS_PAGE_SIZE", default=50)
-HISTORY_PAGE_SIZE = env.int("HISTORY_PAGE_SIZE", default=200)
+HISTORY_PAGE_SIZE = env.int("HISTORY_PAGE_SIZE", default=50)
 ACTIONS_PAGE_SIZE = env.int("ACTIONS_PAGE_SIZE", default=50)
 LIST_REFRESH_SECONDS = env.int("LIST_REFRESH_SECONDS", default=15)
 # After an admin action the execution's history is re-read for up to this long, until it settles.
