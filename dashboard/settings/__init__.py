@@ -12,6 +12,7 @@ is the whole product; `dashboard.settings.test` adds what only the test suite wa
     sync        the execution poller: API budget, paging, poll scheduling, stuck detection
     approvals   inbox and decisions
     executions  execution pages and admin actions
+    notifications  email, webhooks, reminders, digests
     beat        the beat schedule and leader election
     logging     log format and levels
 """
@@ -23,5 +24,6 @@ from .beat import *  # noqa: F403
 from .celery import *  # noqa: F403
 from .executions import *  # noqa: F403
 from .logging import *  # noqa: F403
+from .notifications import *  # noqa: F403
 from .security import *  # noqa: F403
 from .sync import *  # noqa: F403

@@ -5,6 +5,7 @@ Any number of beat processes may run: they elect one leader in the shared cache 
 
 from .approvals import APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS
 from .base import VAR_DIR, env
+from .notifications import NOTIFY_CHECK_SECONDS
 from .sync import SYNC_INTERVAL_SECONDS
 
 CELERY_BEAT_SCHEDULER = "dashboard.beat:LeaderScheduler"
@@ -20,5 +21,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.release_stale_claims",
         "schedule": APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS,
         "options": {"expires": APPROVALS_CLAIM_RELEASE_INTERVAL_SECONDS},
+    },
+    "notifications.check": {
+        "task": "notifications.check",
+        "schedule": NOTIFY_CHECK_SECONDS,
+        "options": {"expires": NOTIFY_CHECK_SECONDS},
     },
 }
