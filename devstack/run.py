@@ -1,7 +1,8 @@
 """`make run`: start the whole local system and supervise it.
 
 DynamoDB Local, the durable-execution emulator, the Lambda gateway (running the
-order-approval function), a Celery worker, Celery beat and the Django dashboard,
+order-approval function), a Celery worker, Celery beat, the Django dashboard and,
+unless EMAIL_URL is set, an SMTP sink that keeps the console's emails under var/mail/,
 in one log stream with a prefix per process. Ctrl-C stops everything it started.
 Data lives under var/ and survives restarts.
 """
@@ -30,6 +31,7 @@ class Ports:
     gateway: int
     dynamodb: int
     emulator: int
+    mail: int | None  # the SMTP sink's port; None when EMAIL_URL names another server
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -38,6 +40,7 @@ class Ports:
             gateway=int(os.environ.get("LAMBDA_GATEWAY_PORT", "3001")),
             dynamodb=int(os.environ.get("DYNAMODB_LOCAL_PORT", "8100")),
             emulator=int(os.environ.get("DURABLE_EMULATOR_PORT", "5000")),
+            mail=None if os.environ.get("EMAIL_URL") else int(os.environ.get("MAIL_SINK_PORT", "1025")),
         )
 
 
@@ -111,13 +114,13 @@ class Supervisor:
 
 
 def _check_ports_free(ports: Ports) -> None:
-    taken = [f"{label} {port}" for label, port in vars(ports).items() if services.port_open(port)]
+    taken = [f"{label} {port}" for label, port in vars(ports).items() if port and services.port_open(port)]
     if taken:
         raise SystemExit(
             "These ports are already in use: "
             + ", ".join(taken)
             + ". Is another `make run` still running? Stop it, or choose other ports with "
-            "DASHBOARD_PORT / LAMBDA_GATEWAY_PORT / DYNAMODB_LOCAL_PORT / DURABLE_EMULATOR_PORT."
+            "DASHBOARD_PORT / LAMBDA_GATEWAY_PORT / DYNAMODB_LOCAL_PORT / DURABLE_EMULATOR_PORT / MAIL_SINK_PORT."
         )
 
 
@@ -144,9 +147,14 @@ def main() -> int:
         "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "us-east-1")),
         "AWS_REGION": os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
     }
+    if ports.mail:
+        env["MAIL_SINK_PORT"] = str(ports.mail)
     supervisor = Supervisor(env)
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
     try:
+        if ports.mail:
+            supervisor.start("mail", services.mail_sink_command(port=ports.mail, folder=var / "mail"))
+            services.wait_for_port(ports.mail, process=supervisor.processes["mail"])
         supervisor.start("dynamodb", dynamodb_command, cwd=dynamodb_local.working_dir(var))
         supervisor.start(
             "emulator",
@@ -222,6 +230,11 @@ def main() -> int:
             f"  sign in as approver, operator or admin — password: {password}",
             f"  health: http://127.0.0.1:{ports.dashboard}/healthz   Lambda gateway: {gateway_url}"
             f"   DynamoDB Local: http://127.0.0.1:{ports.dynamodb}",
+            (
+                f"  emails: var/mail/*.eml (SMTP sink on 127.0.0.1:{ports.mail})"
+                if ports.mail
+                else "  emails: sent through EMAIL_URL"
+            ),
             "  Ctrl-C stops everything; data stays under var/.",
             "",
         ]

@@ -48,6 +48,22 @@ def wait_for_http(url: str, timeout: float = 60.0, process=None) -> None:
     raise TimeoutError(f"{url} did not come up within {timeout:.0f}s: {last_error}")
 
 
+def wait_for_port(port: int, timeout: float = 30.0, process=None) -> None:
+    """Wait until something listens on 127.0.0.1:`port` (a non-HTTP service such as the SMTP sink)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for port {port} exited with code {process.returncode}")
+        if port_open(port):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def mail_sink_command(*, port: int, folder: Path) -> list[str]:
+    return [sys.executable, "-m", "devstack.mail_sink", "--port", str(port), "--dir", str(folder)]
+
+
 def dynamodb_command(var_dir: Path, port: int, db_path: Path | None) -> list[str]:
     return dynamodb_local.command(var_dir, port, db_path)
 

@@ -46,12 +46,17 @@ def test_make_run_binds_the_web_server_to_loopback(monkeypatch, tmp_path):
     monkeypatch.setattr(run.dynamodb_local, "command", lambda *args: ["java", "-jar", "DynamoDBLocal.jar"])
     monkeypatch.setattr(run.dynamodb_local, "working_dir", lambda var: tmp_path)
     monkeypatch.setattr(run.services, "wait_for_http", lambda *args, **kwargs: None)
+    monkeypatch.setattr(run.services, "wait_for_port", lambda *args, **kwargs: None)
     monkeypatch.setenv("DASHBOARD_PORT", "8765")
+    monkeypatch.delenv("EMAIL_URL", raising=False)
     assert run.main() == 1
     web = started["web"]
     assert "runserver" in web, web
     address = web[-1]
     assert address.endswith(":8765") and _host(address) in LOOPBACK, web
+    # The SMTP sink (started when EMAIL_URL is unset) listens on its loopback default.
+    mail = started["mail"]
+    assert "devstack.mail_sink" in mail and "--host" not in mail, mail
 
 
 @pytest.mark.parametrize("address", ["0.0.0.0:8000", "[::]:8000", "192.168.1.5:8000"])
