@@ -29,8 +29,11 @@ EXPECTED_ACTIONS = {
     "dynamodb:GetItem",
     "dynamodb:Query",
     "dynamodb:UpdateItem",
+    "ses:SendRawEmail",
 }
 ARN_LAMBDA = re.compile(r"^arn:aws:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:\$\{FunctionName\}(:\*)?$")
+# Notification email through Amazon SES (django-anymail): the account's verified identities in the region.
+ARN_SES = re.compile(r"^arn:aws:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:identity/\*$")
 ARN_DYNAMODB = re.compile(
     r"^arn:aws:dynamodb:\$\{AWS::Region\}:\$\{AWS::AccountId\}:table/\$\{OrdersTable\}(/index/status-createdAt-index)?$"
 )
@@ -64,7 +67,7 @@ def test_resources_are_scoped_to_the_monitored_functions_and_the_orders_table():
             assert resource != "*"
             service = {a.split(":")[0] for a in statement["Action"]}
             assert len(service) == 1, "one service per statement"
-            pattern = ARN_LAMBDA if service == {"lambda"} else ARN_DYNAMODB
+            pattern = {"lambda": ARN_LAMBDA, "dynamodb": ARN_DYNAMODB, "ses": ARN_SES}[service.pop()]
             assert pattern.match(resource), resource
 
 
@@ -93,6 +96,7 @@ def test_render_fills_every_placeholder_per_function():
         "arn:aws:dynamodb:eu-west-1:123456789012:table/Ord",
         "arn:aws:dynamodb:eu-west-1:123456789012:table/Ord/index/status-createdAt-index",
     ]
+    assert by_sid["SendNotificationEmail"]["Resource"] == ["arn:aws:ses:eu-west-1:123456789012:identity/*"]
 
 
 def test_the_template_file_is_the_one_in_deploy():
