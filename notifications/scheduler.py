@@ -82,16 +82,16 @@ def _check(now: datetime) -> dict:
     new = [order for order_id, order in pending.items() if order_id not in tracked]
     gone = [row for order_id, row in tracked.items() if order_id not in pending]
 
-    approvers = _Audience(recipients_for(kind=Kind.ORDER_PENDING, roles=(APPROVERS,)))
     drafts: list[Draft] = []
-    drafts += _announcements(new, approvers, urls, now)
+    drafts += _announcements(new, urls, now)
     checked = _reminders(pending, tracked, urls, now)
     closing, outcome_drafts = _outcomes(gone, urls, now)
     drafts += outcome_drafts
     checked += _execution_events(urls, now)
     drafts += _not_existing(checked)
 
-    with transaction.atomic():
+    created = 0
+    with transaction.atomic():  # empty when there is nothing to write
         if new:
             TrackedOrder.objects.bulk_create(
                 [
@@ -184,10 +184,11 @@ def _email(kind: str, subject: str, recipient: Recipient, context: dict) -> Draf
     return Draft(kind, subject, recipient.email, Channel.EMAIL, recipient.user_id, recipient.mode, context)
 
 
-def _announcements(new: list[Order], approvers: _Audience, urls: list[str], now: datetime) -> list[Draft]:
+def _announcements(new: list[Order], urls: list[str], now: datetime) -> list[Draft]:
     """New pending orders: one email per approver per order, or one digest per approver when too many arrive."""
     if not new:
         return []
+    approvers = _Audience(recipients_for(kind=Kind.ORDER_PENDING, roles=(APPROVERS,)))
     new = sorted(new, key=lambda order: (order.created_at_raw, order.order_id))
     recent = dict(
         Notification.objects.filter(
