@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("approvals/", include("approvals.urls")),
     path("", include("executions.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -1,0 +1,22 @@
+"""Template filters of the notification pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django import template
+
+from notifications.models import Channel
+
+register = template.Library()
+
+
+@register.filter
+def recipient_shown(notification) -> str:
+    """An email address as is; a webhook URL as its origin only (Slack-style URLs carry their secret in the path)."""
+    if notification.channel != Channel.WEBHOOK:
+        return notification.recipient
+    parts = urlsplit(notification.recipient)
+    if not parts.scheme or not parts.hostname:
+        return "webhook"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
