@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class SmtpSink:
 @pytest.fixture
 def smtp_sink(settings):
     """A real SMTP server on 127.0.0.1 (free port); Django's SMTP backend sends to it."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
     sink = SmtpSink(host="127.0.0.1", port=free_port())
     controller = Controller(_SinkHandler(sink), hostname=sink.host, port=sink.port)
     controller.start()
