@@ -21,6 +21,7 @@ from core.roles import ADMINS, OPERATORS, user_roles
 from dashboard.task_signals import TASK_FAILURES, TASK_RETRIES
 from executions.models import Execution, HistoryEvent, MonitoredFunction, Operation
 from executions.statuses import TERMINAL_STATUSES
+from notifications.models import Notification
 
 PREFIX = "durable_console"
 
@@ -135,12 +136,25 @@ def _decision_families() -> list[CounterMetricFamily]:
     return [family]
 
 
+def _notification_families() -> list[CounterMetricFamily]:
+    family = CounterMetricFamily(
+        f"{PREFIX}_notifications",
+        "Notifications written, by kind, channel and status (pending, sending, sent, failed, digested, skipped).",
+        labels=["kind", "channel", "status"],
+    )
+    rows = Notification.objects.values("kind", "channel", "status").annotate(n=Count("id")).order_by()
+    for row in rows:
+        family.add_metric([row["kind"], row["channel"], row["status"]], row["n"])
+    return [family]
+
+
 class ConsoleCollector:
     def collect(self):
         now = timezone.now()
         yield from _sync_families(now)
         yield from _execution_families(now)
         yield from _decision_families()
+        yield from _notification_families()
         yield _counter("api_calls", "Lambda durable-API calls made, by operation.", API_CALLS, ["operation"])
         yield _counter("api_throttles", "TooManyRequestsException answers, by operation.", API_THROTTLES, ["operation"])
         yield _counter(

@@ -150,6 +150,30 @@ def test_decisions_by_decision_and_outcome(client, db):
     assert value(samples, "durable_console_decisions_total", decision="reject", outcome="closed") == 1
 
 
+def test_notifications_by_kind_channel_and_status(client, db):
+    from notifications.models import Notification
+
+    rows = [("order_pending", "email", "sent")] * 2 + [
+        ("order_pending", "webhook", "failed"),
+        ("execution_attention", "email", "digested"),
+    ]
+    for index, (kind, channel, status) in enumerate(rows):
+        Notification.objects.create(
+            kind=kind,
+            subject=f"s{index}",
+            recipient="r@example.com",
+            channel=channel,
+            dedupe_key=f"{index:064}",
+            status=status,
+        )
+    samples = scrape(client)
+    name = "durable_console_notifications_total"
+    assert value(samples, name, kind="order_pending", channel="email", status="sent") == 2
+    assert value(samples, name, kind="order_pending", channel="webhook", status="failed") == 1
+    assert value(samples, name, kind="execution_attention", channel="email", status="digested") == 1
+    assert value(samples, name, kind="order_pending", channel="email", status="failed") is None
+
+
 def test_api_calls_throttles_and_errors_by_operation(client, aws, db):
     from executions import durable_api
     from executions.governor import governor_reset
@@ -213,6 +237,7 @@ def test_every_family_has_help_and_type(client, stored_executions):
         "durable_console_executions": "gauge",
         "durable_console_callbacks_past_deadline": "gauge",
         "durable_console_decisions": "counter",
+        "durable_console_notifications": "counter",
         "durable_console_celery_task_failures": "counter",
     }
     for name, kind in expected.items():
