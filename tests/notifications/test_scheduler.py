@@ -1,0 +1,284 @@
+"""The notifications check against the real workflow (DynamoDB Local, the emulator, the gateway), a real SMTP
+server and a real HTTP receiver: what is sent, to whom, once.
+
+Each test first runs one check with no user and no webhook (`quiet`), so the pending orders other tests left in
+the session's table are tracked already and only this test's orders are new; messages are then told apart by
+their order id or recipient.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals.services import order_decide
+from core.roles import ADMINS, APPROVERS, OPERATORS
+from core.time import timestamp_parse
+from notifications.delivery import notifications_deliver
+from notifications.models import Kind, Notification, Status, TrackedOrder
+from notifications.preferences import preference_set
+from notifications.scheduler import notifications_check
+from tests.conftest import wait_until
+from tests.orders import execution_wait, order_for_execution, order_get, order_start
+
+pytestmark = pytest.mark.django_db
+
+
+def cycle(now=None) -> dict:
+    """One beat: the check, then delivery (what the task "notifications.check" does)."""
+    found = notifications_check(now=now)
+    notifications_deliver()
+    return found
+
+
+@pytest.fixture
+def quiet(aws, settings):
+    settings.NOTIFY_WEBHOOK_URLS = []
+    notifications_check()
+    Notification.objects.all().delete()
+    return aws
+
+
+@pytest.fixture
+def people(quiet, django_user_model):
+    """Users with email addresses in each role; carol is an approver who also requests orders."""
+    from django.contrib.auth.models import Group
+
+    def make(username, role):
+        user = django_user_model.objects.create_user(
+            username=username, email=f"{username}@example.com", password="pw-" + username
+        )
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return {
+        "ann": make("ann", APPROVERS),
+        "carol": make("carol", APPROVERS),
+        "otto": make("otto", OPERATORS),
+        "ada": make("ada", ADMINS),
+    }
+
+
+@pytest.fixture
+def start_order(quiet, lambda_client, dynamodb_client):
+    """Start the real OrderApproval workflow; return its item (with the callback id) once the callback is stored."""
+
+    def start(**overrides) -> dict:
+        arn = order_start(lambda_client, **overrides)
+        return order_for_execution(dynamodb_client, quiet.table, arn)
+
+    return start
+
+
+def requester() -> str:
+    return f"req-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def about(messages, order_id: str) -> list:
+    return [m for m in messages if order_id in m.as_string()]
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def hooks_about(receiver, key: str, value: str) -> list[dict]:
+    bodies = [json.loads(r.body) for r in receiver.requests]
+    return [b for b in bodies if b.get(key) == value]
+
+
+def test_new_order_emails_the_approvers_but_not_its_requester(people, start_order, smtp_sink, http_receiver, settings):
+    settings.NOTIFY_WEBHOOK_URLS = [http_receiver.url]
+    order = start_order(requestedBy="carol@example.com")
+    order_id, callback_id = order["orderId"], order["callbackId"]
+
+    found = cycle()
+    assert found["orders_new"] == 1
+    mine = about(smtp_sink.wait_for(1), order_id)
+    assert [m["To"] for m in mine] == ["ann@example.com"]  # not carol (four-eyes), not the operator or the admin
+    body = text_of(mine[0])
+    assert f"{django_settings.CONSOLE_BASE_URL}/approvals/{order_id}/" in body
+    assert order["customerName"] in body and "carol@example.com" in body
+    assert "LAP-14" in body  # the items
+    hooks = hooks_about(http_receiver, "order_id", order_id)
+    assert [h["kind"] for h in hooks] == [Kind.ORDER_PENDING]
+    assert TrackedOrder.objects.get(order_id=order_id).open
+
+    # Nothing carries the callback id.
+    assert all(callback_id not in m.as_string() for m in smtp_sink.messages)
+    assert all(callback_id.encode() not in r.body for r in http_receiver.requests)
+    assert all(callback_id not in json.dumps(n.context) for n in Notification.objects.all())
+
+    # The next checks send nothing again.
+    sent, hooked = len(smtp_sink.messages), len(http_receiver.requests)
+    for _ in range(2):
+        found = cycle()
+        assert found["orders_new"] == 0 and found["created"] == 0
+    time.sleep(0.3)
+    assert len(smtp_sink.messages) == sent and len(http_receiver.requests) == hooked
+
+
+def test_short_window_reminds_and_escalates_once_each_and_nothing_after_the_decision(
+    people, quiet, dynamodb_client, smtp_sink, http_receiver, settings
+):
+    settings.NOTIFY_WEBHOOK_URLS = [http_receiver.url]
+    # A 120 s window: the reminder at 12 s, the escalation at 18 s, a second reminder at 60 s.
+    settings.NOTIFY_REMINDER_AT = [0.1, 0.5]
+    settings.NOTIFY_ESCALATE_AT = 0.15
+    out = io.StringIO()
+    call_command("seed_orders", "--count", "1", "--timeout", "120", "--seed", "12", stdout=out)
+    order = order_for_execution(dynamodb_client, quiet.table, out.getvalue().split()[0])
+    order_id, callback_id = order["orderId"], order["callbackId"]
+    created = timestamp_parse(order["createdAt"])
+    assert order["approvalTimeoutSeconds"] == 120
+
+    assert cycle()["orders_new"] == 1
+    # The beat, every second, until the escalation's moment has passed.
+    while timezone.now() < created + timedelta(seconds=19):
+        cycle()
+        time.sleep(1)
+    cycle()
+
+    def kinds(address):
+        return [n.kind for n in Notification.objects.filter(recipient=address, context__order_id=order_id)]
+
+    assert sorted(kinds("ann@example.com")) == [Kind.ORDER_PENDING, Kind.ORDER_REMINDER]
+    assert sorted(kinds("carol@example.com")) == [Kind.ORDER_PENDING, Kind.ORDER_REMINDER]
+    assert kinds("ada@example.com") == [Kind.ORDER_ESCALATION]
+    assert kinds("otto@example.com") == []
+    mails = about(smtp_sink.wait_for(5), order_id)
+    assert sorted(m["To"] for m in mails) == sorted(
+        ["ann@example.com", "carol@example.com", "ann@example.com", "carol@example.com", "ada@example.com"]
+    )
+    reminder = Notification.objects.get(recipient="ann@example.com", kind=Kind.ORDER_REMINDER)
+    assert reminder.subject == f"{order_id}@0.1" and reminder.status == Status.SENT
+    assert Notification.objects.get(kind=Kind.ORDER_ESCALATION, channel="email").subject == order_id
+    hooks = hooks_about(http_receiver, "order_id", order_id)
+    assert sorted(h["kind"] for h in hooks) == [Kind.ORDER_ESCALATION, Kind.ORDER_PENDING, Kind.ORDER_REMINDER]
+
+    # Decided: the requester is told once, and the later reminder (at 60 s) never comes.
+    result = order_decide(order_id=order_id, user=people["ann"], approve=True, comment="ok")
+    assert result.delivered
+    before = len(smtp_sink.messages)
+    cycle()
+    cycle(now=created + timedelta(seconds=70))
+    cycle(now=created + timedelta(seconds=110))
+    new = smtp_sink.messages[before:]
+    assert [m["To"] for m in about(new, order_id)] == [order["requestedBy"]]
+    assert "approved" in new[-1]["Subject"]
+    assert not Notification.objects.filter(subject=f"{order_id}@0.5").exists()
+    assert not TrackedOrder.objects.get(order_id=order_id).open
+    assert all(callback_id not in m.as_string() for m in smtp_sink.messages)
+
+
+def test_approve_and_reject_each_tell_the_requester_once(
+    people, start_order, client, smtp_sink, http_receiver, settings
+):
+    settings.NOTIFY_WEBHOOK_URLS = [http_receiver.url]
+    approved_by, rejected_by = requester(), requester()
+    approved = start_order(requestedBy=approved_by)
+    rejected = start_order(requestedBy=rejected_by)
+    cycle()
+
+    assert order_decide(order_id=approved["orderId"], user=people["ann"], approve=True, comment="fine").delivered
+    client.force_login(people["carol"])  # the console's view, as an approver would
+    response = client.post(reverse("approvals:reject", args=[rejected["orderId"]]), {"reason": "over budget"})
+    assert response.status_code == 302
+    for _ in range(3):
+        cycle()
+
+    approved_mail = smtp_sink.to(approved_by)
+    rejected_mail = smtp_sink.to(rejected_by)
+    assert len(approved_mail) == 1 and len(rejected_mail) == 1
+    assert approved["orderId"] in approved_mail[0]["Subject"] and "approved" in approved_mail[0]["Subject"]
+    assert "rejected" in rejected_mail[0]["Subject"]
+    assert "over budget" in text_of(rejected_mail[0])
+    outcome_hooks = hooks_about(http_receiver, "kind", Kind.ORDER_OUTCOME)
+    for order in (approved, rejected):
+        assert len([h for h in outcome_hooks if h["order_id"] == order["orderId"]]) == 1
+    rows = TrackedOrder.objects.filter(order_id__in=[approved["orderId"], rejected["orderId"]])
+    assert sorted((r.outcome, r.open) for r in rows) == [("approved", False), ("rejected", False)]
+
+
+def test_expiry_tells_the_requester_once(people, quiet, start_order, lambda_client, dynamodb_client, smtp_sink):
+    address = requester()
+    order = start_order(requestedBy=address, approvalTimeoutSeconds=5)
+    assert cycle()["orders_new"] == 1  # seen pending
+    execution_wait(lambda_client, order["executionArn"])
+    assert order_get(dynamodb_client, quiet.table, order["orderId"])["status"] == "expired"
+    for _ in range(3):
+        cycle()
+    mail = smtp_sink.to(address)
+    assert len(mail) == 1 and "expired" in mail[0]["Subject"]
+    assert TrackedOrder.objects.get(order_id=order["orderId"]).outcome == "expired"
+
+
+def test_a_failed_execution_reaches_the_operators_in_one_digest(
+    people, quiet, lambda_client, smtp_sink, settings, http_receiver
+):
+    from executions.models import Execution
+    from executions.sync import functions_sync
+
+    settings.NOTIFY_WEBHOOK_URLS = [http_receiver.url]
+    # An invalid order: the workflow fails (InvalidOrderError).
+    arn = order_start(lambda_client, amount=-5, requestedBy=requester())
+    assert execution_wait(lambda_client, arn)["Status"] == "FAILED"
+    functions_sync(function_name="OrderApproval")
+    execution = wait_until(lambda: Execution.objects.filter(arn=arn, status="FAILED").first(), message="synced")
+    # An imported copy of a failure is never notified.
+    Execution.objects.create(
+        arn="arn:imported:failed", name="imported-copy", status="FAILED", imported=True, ended_at=timezone.now()
+    )
+
+    cycle()
+    rows = Notification.objects.filter(kind=Kind.EXECUTION_ATTENTION, recipient="otto@example.com")
+    mine = [r for r in rows if r.context.get("execution_arn") == arn]  # (the digest row has its own context)
+    assert [r.subject for r in mine] == [f"{arn}:FAILED"] and mine[0].mode == "digest"
+    assert not Notification.objects.filter(subject__startswith="arn:imported:").exists()
+    digests = smtp_sink.to("otto@example.com")
+    assert len(digests) == 1
+    assert execution.name in text_of(digests[0])
+    assert f"/executions/{execution.pk}/" in text_of(digests[0])
+    assert [h["kind"] for h in hooks_about(http_receiver, "execution_arn", arn)] == [Kind.EXECUTION_ATTENTION]
+    for address in ("ann@example.com", "carol@example.com", "ada@example.com"):
+        assert not smtp_sink.to(address)
+
+    for _ in range(2):
+        assert cycle()["created"] == 0
+    assert len(smtp_sink.to("otto@example.com")) == 1
+
+
+def test_many_new_orders_make_one_digest_per_approver(people, start_order, smtp_sink, settings):
+    settings.NOTIFY_BATCH_SIZE = 2
+    orders = [start_order(requestedBy=requester()) for _ in range(3)]
+    cycle()
+    for address in ("ann@example.com", "carol@example.com"):
+        mail = smtp_sink.to(address)
+        assert len(mail) == 1, [m["Subject"] for m in mail]
+        assert "3 new orders" in mail[0]["Subject"]
+        assert all(o["orderId"] in text_of(mail[0]) for o in orders)
+    assert not Notification.objects.filter(kind=Kind.ORDER_PENDING, channel="email").exists()
+
+
+def test_preferences_turned_off_are_honoured(people, start_order, django_user_model, smtp_sink):
+    rita = django_user_model.objects.create_user(username="rita", email=requester())
+    preference_set(user=rita, kind=Kind.ORDER_OUTCOME, enabled=False)
+    preference_set(user=people["ann"], kind=Kind.ORDER_PENDING, enabled=False)
+    order = start_order(requestedBy=rita.email)
+    cycle()
+    assert [m["To"] for m in about(smtp_sink.wait_for(1), order["orderId"])] == ["carol@example.com"]
+    assert order_decide(order_id=order["orderId"], user=people["carol"], approve=False, comment="no").delivered
+    cycle()
+    cycle()
+    assert not smtp_sink.to(rita.email)
+    assert not Notification.objects.filter(kind=Kind.ORDER_OUTCOME, context__order_id=order["orderId"]).exists()
+    assert TrackedOrder.objects.get(order_id=order["orderId"]).outcome == "rejected"
