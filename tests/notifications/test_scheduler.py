@@ -282,3 +282,78 @@ def test_preferences_turned_off_are_honoured(people, start_order, django_user_mo
     assert not smtp_sink.to(rita.email)
     assert not Notification.objects.filter(kind=Kind.ORDER_OUTCOME, context__order_id=order["orderId"]).exists()
     assert TrackedOrder.objects.get(order_id=order["orderId"]).outcome == "rejected"
+
+
+@pytest.fixture
+def own_table(quiet, settings, dynamodb_client):
+    """An orders table of this test's own, holding synthetic pending orders written as the workflow writes them."""
+    from approvals.orders_schema import orders_table_create
+    from core.aws import aws_clients_reset
+
+    settings.ORDERS_TABLE = "Orders-" + uuid.uuid4().hex[:10]
+    aws_clients_reset()
+    orders_table_create()
+
+    def put(count: int) -> None:
+        created = timezone.now() - timedelta(minutes=1)
+        stamp = created.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        deadline = (created + timedelta(hours=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        items = []
+        for _ in range(count):
+            order_id = str(uuid.uuid4())
+            items.append(
+                {
+                    "orderId": {"S": order_id},
+                    "customerName": {"S": "Contoso"},
+                    "amount": {"N": "100.00"},
+                    "items": {"L": [{"M": {"sku": {"S": "SKU-1"}, "quantity": {"N": "1"}}}]},
+                    "requestedBy": {"S": "req@example.com"},
+                    "status": {"S": "pending_approval"},
+                    "createdAt": {"S": stamp},
+                    "executionArn": {"S": f"arn:test:{order_id}"},
+                    "callbackId": {"S": "cb-" + order_id},
+                    "approvalDeadline": {"S": deadline},
+                    "approvalTimeoutSeconds": {"N": "3600"},
+                }
+            )
+        for start in range(0, len(items), 25):
+            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            dynamodb_client.batch_write_item(RequestItems={settings.ORDERS_TABLE: batch})
+
+    yield put
+    dynamodb_client.delete_table(TableName=settings.ORDERS_TABLE)
+
+
+def test_a_check_costs_the_same_queries_for_3_or_60_pending_orders_and_calls_no_lambda_api(people, own_table, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.aws import aws_clients_reset
+
+    settings.NOTIFY_WEBHOOK_URLS = ["http://127.0.0.1:9/hook"]
+    settings.LAMBDA_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens: a Lambda call would fail the check
+    aws_clients_reset()
+    steady = {}
+    for count in (3, 60):
+        own_table(count if count == 3 else count - 3)
+        notifications_check()
+        with CaptureQueriesContext(connection) as queries:
+            assert notifications_check()["created"] == 0
+        steady[count] = len(queries)
+        assert TrackedOrder.objects.filter(open=True).count() == count
+    assert steady[3] == steady[60] > 0
+    # Half the window later: 60 reminders due, one existence query and bulk inserts.
+    later = timezone.now() + timedelta(minutes=31)
+    with CaptureQueriesContext(connection) as queries:
+        assert notifications_check(now=later)["order_reminder"] == 60 * 2
+    assert len(queries) <= steady[60] + 12
+
+
+def test_a_second_check_while_one_runs_does_nothing(quiet):
+    from core.locks import cache_lock
+    from notifications.scheduler import CHECK_LOCK
+
+    with cache_lock(CHECK_LOCK, ttl=60) as held:
+        assert held
+        assert notifications_check() == {"skipped": 1}
+    assert "skipped" not in notifications_check()
