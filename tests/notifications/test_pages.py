@@ -389,3 +389,12 @@ def test_superusers_are_admins(client):
     user = get_user_model().objects.create_superuser(username="root", password="pw-root", email="root@example.com")
     client.force_login(user)
     assert client.get(LIST).status_code == 200
+
+
+def test_long_subjects_keep_both_ends():
+    from notifications.templatetags.notifications_tags import subject_shown
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:OrderApproval/durable-execution/run-42#callback_sla"
+    shown = subject_shown(arn)
+    assert len(shown) == 40 and shown.startswith("arn:aws:lambda:") and shown.endswith("run-42#callback_sla")
+    assert subject_shown("order-1@0.5") == "order-1@0.5"
