@@ -59,6 +59,13 @@ def test_urls_are_namespaced():
     assert reverse("notifications:unsubscribe", args=["abc:def"]) == "/account/notifications/unsubscribe/abc:def/"
 
 
+def test_the_emails_unsubscribe_link_opens_this_page():
+    from notifications.messages import UNSUBSCRIBE_PATH
+
+    token = unsubscribe_token(user_id=1, kind=Kind.ORDER_PENDING)
+    assert UNSUBSCRIBE_PATH.format(token=token) == reverse("notifications:unsubscribe", args=[token])
+
+
 def test_signed_out_users_are_sent_to_the_login_page(client):
     for url in (PREFS, LIST):
         response = client.get(url)
