@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -41,7 +42,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.order_records import Order, OrderStatus
-from approvals.orders_table import OrderNotFound, order_get, orders_page
+from approvals.orders_table import OrderNotFound, OrdersTableUnavailable, order_get, orders_page
 from core.locks import cache_lock
 from core.roles import ADMINS, APPROVERS, OPERATORS
 from executions.models import Execution
@@ -50,6 +51,8 @@ from functions.order_approval.validation import identity_key
 from notifications.delivery import Draft, dedupe_key, notifications_create
 from notifications.models import Channel, Kind, Mode, Notification, Preference, TrackedOrder
 from notifications.preferences import Recipient, recipients_for
+
+logger = logging.getLogger(__name__)
 
 CHECK_LOCK = "notifications:check"
 ORDERS_PAGE_SIZE = 1000
@@ -77,8 +80,14 @@ def notifications_check(*, now: datetime | None = None) -> dict:
 
 def _check(now: datetime) -> dict:
     urls = [url for url in settings.NOTIFY_WEBHOOK_URLS if url]
-    pending = _pending_orders()
-    tracked = {row.order_id: row for row in TrackedOrder.objects.filter(open=True)}
+    try:
+        pending = _pending_orders()
+    except OrdersTableUnavailable as error:
+        # Orders wait for the next check (nothing is taken as decided); executions are still told.
+        logger.warning("notifications check: orders skipped: %s", error)
+        pending, tracked = {}, {}
+    else:
+        tracked = {row.order_id: row for row in TrackedOrder.objects.filter(open=True)}
     new = [order for order_id, order in pending.items() if order_id not in tracked]
     gone = [row for order_id, row in tracked.items() if order_id not in pending]
 
@@ -289,6 +298,8 @@ def _outcomes(gone: list[TrackedOrder], urls: list[str], now: datetime) -> tuple
             order = order_get(order_id=row.order_id)
         except OrderNotFound:
             order = None
+        except OrdersTableUnavailable:
+            continue  # read again at the next check
         if order is not None and order.status in (OrderStatus.PENDING, OrderStatus.DECIDING):
             continue  # deciding: not decided yet (a released claim comes back pending)
         row.open, row.closed_at = False, now

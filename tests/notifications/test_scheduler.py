@@ -357,3 +357,21 @@ def test_a_second_check_while_one_runs_does_nothing(quiet):
         assert held
         assert notifications_check() == {"skipped": 1}
     assert "skipped" not in notifications_check()
+
+
+def test_dynamodb_down_still_tells_the_operators_and_decides_nothing(people, start_order, settings, smtp_sink):
+    from core.aws import aws_clients_reset
+    from executions.models import Execution
+
+    order = start_order(requestedBy=requester())
+    cycle()
+    settings.DYNAMODB_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens
+    aws_clients_reset()
+    failed = Execution.objects.create(
+        arn="arn:test:failed-while-dynamodb-down", name="down", status="FAILED", ended_at=timezone.now()
+    )
+    found = cycle()
+    assert found["orders_pending"] == 0 and found["orders_closed"] == 0
+    assert TrackedOrder.objects.get(order_id=order["orderId"]).open
+    assert Notification.objects.filter(subject=f"{failed.arn}:FAILED", recipient="otto@example.com").exists()
+    assert len(smtp_sink.to("otto@example.com")) == 1
