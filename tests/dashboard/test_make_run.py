@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 import boto3
 import pytest
@@ -18,7 +19,19 @@ from devstack.services import free_port, port_open, wait_for_http
 
 pytestmark = pytest.mark.slow
 
-PREFIXES = ("dynamodb ", "emulator ", "gateway  ", "worker   ", "beat     ", "web      ")
+PREFIXES = ("mail     ", "dynamodb ", "emulator ", "gateway  ", "worker   ", "beat     ", "web      ")
+
+
+def _demo_mail(folder, timeout: float = 120) -> list[str]:
+    """The .eml files the SMTP sink kept, once the approvers' announcements of the seeded orders are there (the
+    beat task `notifications.check` runs every NOTIFY_CHECK_SECONDS)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = [path.read_text(errors="replace") for path in sorted(folder.glob("*.eml"))]
+        announced = [m for m in messages if "To: approver@example.com" in m and "/approvals/" in m]
+        if len(announced) >= 2 or time.monotonic() > deadline:
+            return messages
+        time.sleep(1)
 
 
 def _make_run(env: dict, ports: dict, log_path, *, expect_seed: bool) -> str:
@@ -64,6 +77,13 @@ def _make_run(env: dict, ports: dict, log_path, *, expect_seed: bool) -> str:
             Select="COUNT",
         )["Count"]
         assert pending == 2, "the two seeded orders are pending (and kept across restarts)"
+        if expect_seed:
+            # The demo users receive the demo notifications through the real SMTP path, kept under var/mail/.
+            messages = _demo_mail(Path(env["VAR_DIR"]) / "mail")
+            to_approver = [m for m in messages if "To: approver@example.com" in m and "/approvals/" in m]
+            assert len(to_approver) >= 2, f"{len(messages)} messages: {[m[:300] for m in messages]}"
+            assert "callbackId" not in "".join(messages)
+            assert re.search(r"^mail     \| mail from=\S+ to=approver@example.com", log_path.read_text(), re.MULTILINE)
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         try:
@@ -86,12 +106,18 @@ def test_make_run_starts_everything_ctrl_c_stops_it_and_a_second_run_keeps_the_d
     (data / "dynamodb-local").symlink_to(shared)
     ports = {
         name: free_port()
-        for name in ("DASHBOARD_PORT", "LAMBDA_GATEWAY_PORT", "DYNAMODB_LOCAL_PORT", "DURABLE_EMULATOR_PORT")
+        for name in (
+            "DASHBOARD_PORT",
+            "LAMBDA_GATEWAY_PORT",
+            "DYNAMODB_LOCAL_PORT",
+            "DURABLE_EMULATOR_PORT",
+            "MAIL_SINK_PORT",
+        )
     }
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
+        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "EMAIL_URL")
         and not k.startswith("AWS_")
     }
     env.update({name: str(port) for name, port in ports.items()})
