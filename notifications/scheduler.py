@@ -22,6 +22,9 @@ Contexts (JSON, no callback id, no secret), read by notifications/messages.py:
   outcomes add outcome, reason, decided_by, decided_at; digests: orders (a list of order contexts), count.
   executions: execution_arn, execution_pk, name, function, path (/executions/<id>/), status, reason (a code, or
   the status for a failure), reasons (its message, as a list of one), operation_id, ended_at.
+
+About 440 lines, kept together: orders and executions are read once per check and their due notifications are
+checked against existing rows in one query, so the parts share one pass; each part is its own function.
 """
 
 from __future__ import annotations
