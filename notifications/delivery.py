@@ -256,7 +256,9 @@ def notifications_deliver(*, now=None) -> dict:
             break
         for pk in candidates:
             tried.add(pk)
-            row = notification_claim(pk=pk, now=now)
+            # Claimed at the clock of this claim, not of the run's start: a claim stamped with the start of a run
+            # longer than the lease would look expired to another worker while this one is still sending it.
+            row = notification_claim(pk=pk, now=now + timedelta(seconds=time.monotonic() - started))
             if row is None:
                 continue
             counts[notification_send(row=row, now=now)] += 1
