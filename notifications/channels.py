@@ -56,8 +56,15 @@ def webhook_signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def slack_escape(text: str) -> str:
+    """Text that Slack shows as written: its control characters &, < and > escaped (Slack's formatting rules), so a
+    customer name cannot become a mention (`<!channel>`) or a link with words of its own (`<url|Approve here>`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def webhook_body(*, notification: Notification, message: Message) -> bytes:
-    payload = {"text": message.summary, "id": notification.dedupe_key, **message.fields}
+    """The JSON body: Slack's `text` escaped for Slack; the structured fields as they are (JSON escapes them)."""
+    payload = {"text": slack_escape(message.summary), "id": notification.dedupe_key, **message.fields}
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 

@@ -210,6 +210,20 @@ def test_webhook_execution_fields(http_receiver):
     assert body["url"] == "https://console.example.test/executions/7/"
 
 
+def test_webhook_text_escapes_slack_formatting_and_the_fields_stay_raw(http_receiver):
+    customer = "<!channel> <https://evil|Approve here> & co"
+    context = order_context(customer=customer)
+    notifications_create(drafts=[draft(recipient=http_receiver.url, channel="webhook", context=context)])
+    assert notifications_deliver()["sent"] == 1
+
+    body = json.loads(http_receiver.wait_for(1)[0].body)
+    # Slack reads <...> in `text` as a mention or a link and &...; as an entity: the name is shown as written.
+    assert "<" not in body["text"] and ">" not in body["text"]
+    assert "&lt;!channel&gt; &lt;https://evil|Approve here&gt; &amp; co" in body["text"]
+    assert "https://console.example.test/approvals/o-1001/" in body["text"]  # the link itself still works
+    assert customer in body["subject"]  # structured fields: raw text (JSON escapes what it must)
+
+
 def test_webhook_answering_500_is_retried_with_backoff_then_sent(http_receiver):
     http_receiver.fail_first = 1
     notifications_create(drafts=[draft(recipient=http_receiver.url, channel="webhook")])
