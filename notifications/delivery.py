@@ -233,14 +233,21 @@ def notification_send(*, row: Notification, now: datetime) -> str:
     return "sent"
 
 
-def notifications_deliver(*, now=None) -> dict:
-    """Build the due digests, then send every due row (one claim per row); returns the counts."""
+def run_budget_seconds() -> float:
+    """How long one task run may keep claiming rows (a fraction of the soft time limit: the last send still fits)."""
+    return settings.CELERY_TASK_SOFT_TIME_LIMIT * RUN_BUDGET_FRACTION
+
+
+def notifications_deliver(*, now=None, budget_seconds: float | None = None) -> dict:
+    """Build the due digests, then send every due row (one claim per row); returns the counts.
+
+    No new claim after `budget_seconds` (default `run_budget_seconds()`; the beat task passes what its check left)."""
     now = now or timezone.now()
     counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "digests": 0, "digested": 0, "abandoned": 0}
     counts["abandoned"] = _abandoned_fail(now)
     digests, digested = digests_build(now=now)
     counts["digests"], counts["digested"] = digests, digested
-    budget = settings.CELERY_TASK_SOFT_TIME_LIMIT * RUN_BUDGET_FRACTION
+    budget = run_budget_seconds() if budget_seconds is None else budget_seconds
     started = time.monotonic()
     tried: set[int] = set()
     handled = 0
