@@ -98,13 +98,19 @@ def _status_query(status: str) -> dict:
     }
 
 
-def orders_page(*, status: str = OrderStatus.PENDING, limit: int, start_key: dict | None = None) -> OrdersPage:
+def orders_page(
+    *, status: str = OrderStatus.PENDING, limit: int, start_key: dict | None = None, created_after: str | None = None
+) -> OrdersPage:
     """One page of orders in `status`, oldest first, through the status/createdAt index (a Query, never a Scan).
 
-    `start_key` is a previous page's `next_key` ({"orderId", "status", "createdAt"} strings).
-    Raises ValueError when DynamoDB rejects the start key.
+    `start_key` is a previous page's `next_key` ({"orderId", "status", "createdAt"} strings). `created_after` (the
+    workflow's createdAt text, e.g. "2026-01-31T12:00:00.000Z") keeps only orders created at or after it (a key
+    condition on createdAt). Raises ValueError when DynamoDB rejects the start key.
     """
     kwargs = {**_status_query(status), "ScanIndexForward": True, "Limit": limit, "ReturnConsumedCapacity": "TOTAL"}
+    if created_after:
+        kwargs["KeyConditionExpression"] += " AND createdAt >= :after"
+        kwargs["ExpressionAttributeValues"] = {**kwargs["ExpressionAttributeValues"], ":after": {"S": created_after}}
     if start_key:
         kwargs["ExclusiveStartKey"] = {key: {"S": value} for key, value in start_key.items()}
     try:

@@ -33,7 +33,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,18 +46,22 @@ from django.utils import timezone
 
 from approvals.order_records import Order, OrderStatus
 from approvals.orders_table import OrderNotFound, OrdersTableUnavailable, order_get, orders_page
+from core.aws import aws_interactive
 from core.locks import cache_lock
 from core.roles import ADMINS, APPROVERS, OPERATORS
 from executions.models import Execution
 from executions.statuses import ExecutionStatus
 from functions.order_approval.validation import identity_key
 from notifications.delivery import Draft, dedupe_key, notifications_create
+from notifications.messages import ITEM_LINES
 from notifications.models import Channel, Kind, Mode, Notification, Preference, TrackedOrder
 from notifications.preferences import Recipient, recipients_for
 
 logger = logging.getLogger(__name__)
 
 CHECK_LOCK = "notifications:check"
+# The check lock outlives the task's hard time limit by this much: a killed check never leaves a second one running.
+CHECK_LOCK_MARGIN_SECONDS = 30
 ORDERS_PAGE_SIZE = 1000
 # Outcomes the requester is told; other statuses that are not pending end the tracking silently
 # (`closed`: answered elsewhere; `invalid`, unknown values), and `deciding` keeps it open.
@@ -75,29 +79,57 @@ def notifications_check(*, now: datetime | None = None) -> dict:
     `now` (tests, benchmarks) moves the clock the fractions are measured with; rows keep their real creation time.
     """
     now = now or timezone.now()
-    with cache_lock(CHECK_LOCK, ttl=max(60, 4 * settings.NOTIFY_CHECK_SECONDS)) as acquired:
+    with cache_lock(CHECK_LOCK, ttl=check_lock_ttl()) as acquired:
         if not acquired:
             return {"skipped": 1}
         return _check(now)
 
 
+def check_lock_ttl() -> int:
+    """The check lock's TTL: longer than the task's hard time limit (a check killed at the limit still holds it)."""
+    return max(60, 4 * settings.NOTIFY_CHECK_SECONDS, settings.CELERY_TASK_TIME_LIMIT + CHECK_LOCK_MARGIN_SECONDS)
+
+
+class _OrderReads:
+    """The check's GetItem calls: each bounded like a request a person waits on (one attempt, short timeouts,
+    `aws_interactive`), and none after the first failure in a check (DynamoDB slow or down: what is left waits for
+    the next check), so a slow table cannot hold the task past its time limit."""
+
+    def __init__(self):
+        self.failed: OrdersTableUnavailable | None = None
+
+    def get(self, order_id: str) -> Order:
+        """The order; raises OrderNotFound, or OrdersTableUnavailable (also for every read after a failure)."""
+        if self.failed is not None:
+            raise self.failed
+        try:
+            with aws_interactive():
+                return order_get(order_id=order_id)
+        except OrdersTableUnavailable as error:
+            logger.warning("notifications check: no more order reads in this check: %s", error)
+            self.failed = error
+            raise
+
+
 def _check(now: datetime) -> dict:
     urls = [url for url in settings.NOTIFY_WEBHOOK_URLS if url]
+    reads = _OrderReads()
     try:
         pending = _pending_orders()
+        recent = _recent_outcomes(now)
     except OrdersTableUnavailable as error:
         # Orders wait for the next check (nothing is taken as decided); executions are still told.
         logger.warning("notifications check: orders skipped: %s", error)
-        pending, tracked = {}, {}
+        pending, tracked, recent = {}, {}, {}
     else:
         tracked = {row.order_id: row for row in TrackedOrder.objects.filter(open=True)}
     new = [order for order_id, order in pending.items() if order_id not in tracked]
     gone = [row for order_id, row in tracked.items() if order_id not in pending]
 
     drafts: list[Draft] = []
-    drafts += _announcements(new, urls, now)
+    drafts += _announcements(new, urls, now, reads)
     checked = _reminders(pending, tracked, urls, now)
-    closing, outcome_drafts = _outcomes(gone, urls, now)
+    closing, outcome_drafts = _outcomes(gone, recent, urls, now, reads)
     drafts += outcome_drafts
     checked += _execution_events(urls, now)
     drafts += _not_existing(checked)
@@ -147,6 +179,23 @@ def _pending_orders() -> dict[str, Order]:
             return found
 
 
+def _recent_outcomes(now: datetime) -> dict[str, Order]:
+    """The orders created within NOTIFY_OUTCOME_LOOKBACK_HOURS that are now approved, rejected, expired or failed
+    (one Query per status and page on the status/createdAt index), by id: also those never seen pending."""
+    since = now - timedelta(hours=settings.NOTIFY_OUTCOME_LOOKBACK_HOURS)
+    after = since.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    found: dict[str, Order] = {}
+    for status in OUTCOMES:
+        start = None
+        while True:
+            page = orders_page(status=status, limit=ORDERS_PAGE_SIZE, start_key=start, created_after=after)
+            found.update((order.order_id, order) for order in page.orders)
+            start = page.next_key
+            if not start:
+                break
+    return found
+
+
 def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
@@ -161,8 +210,9 @@ def _order_context(order: Order) -> dict:
         "path": reverse("approvals:order", args=[order.order_id]),
         "customer": order.customer_name,
         "amount": str(order.amount) if order.amount is not None else "",
-        # Summaries from the orders list count the items without reading them (None placeholders).
-        "items": _jsonable([item for item in order.items if item is not None]),
+        # Summaries from the orders list count the items without reading them (None placeholders). Only the items a
+        # message lists are stored; items_count has the total.
+        "items": _jsonable([item for item in order.items if item is not None][:ITEM_LINES]),
         "items_count": order.items_count,
         "requested_by": order.requested_by,
         "created_at": _iso(order.created_at),
@@ -196,7 +246,7 @@ def _email(kind: str, subject: str, recipient: Recipient, context: dict) -> Draf
     return Draft(kind, subject, recipient.email, Channel.EMAIL, recipient.user_id, recipient.mode, context)
 
 
-def _announcements(new: list[Order], urls: list[str], now: datetime) -> list[Draft]:
+def _announcements(new: list[Order], urls: list[str], now: datetime, reads: _OrderReads) -> list[Draft]:
     """New pending orders: one email per approver per order, or one digest per approver when too many arrive."""
     if not new:
         return []
@@ -229,7 +279,7 @@ def _announcements(new: list[Order], urls: list[str], now: datetime) -> list[Dra
     for order in new:
         announced = per_order.get(order.order_id, [])
         if announced:
-            order = _order_with_items(order)
+            order = _order_with_items(order, reads)
         context = _order_context(order)
         drafts += [_email(Kind.ORDER_PENDING, order.order_id, recipient, context) for recipient in announced]
         drafts += _webhooks(Kind.ORDER_PENDING, order.order_id, context, urls)
@@ -240,13 +290,13 @@ def _announcements(new: list[Order], urls: list[str], now: datetime) -> list[Dra
     return drafts
 
 
-def _order_with_items(order: Order) -> Order:
+def _order_with_items(order: Order, reads: _OrderReads) -> Order:
     """The full order (its items' contents) for an individual announcement; the summary if it cannot be read."""
     if not order.items_count:
         return order
     try:
-        return order_get(order_id=order.order_id)
-    except OrderNotFound:
+        return reads.get(order.order_id)
+    except (OrderNotFound, OrdersTableUnavailable):
         return order
 
 
@@ -292,30 +342,48 @@ def _reminders(
     return drafts
 
 
-def _outcomes(gone: list[TrackedOrder], urls: list[str], now: datetime) -> tuple[list[TrackedOrder], list[Draft]]:
-    """Tracked orders no longer pending: read each once; a final outcome tells the requester and closes the row."""
+def _outcomes(
+    gone: list[TrackedOrder], recent: dict[str, Order], urls: list[str], now: datetime, reads: _OrderReads
+) -> tuple[list[TrackedOrder], list[Draft]]:
+    """The requesters' outcomes, and the tracked rows to close.
+
+    Tracked orders no longer pending: those among `recent` (final outcomes of the lookback) are closed from it; the
+    others are read once each (bounded, none after a failure); a final outcome tells the requester and closes the
+    row. Orders of `recent` never tracked (decided within one check of getting their callback, or while DynamoDB
+    was down, or before the first check) and with no ORDER_OUTCOME row yet are told too.
+    """
     closing: list[TrackedOrder] = []
-    decided: list[tuple[TrackedOrder, Order]] = []
+    decided: dict[str, Order] = {}
     for row in gone:
-        try:
-            order = order_get(order_id=row.order_id)
-        except OrderNotFound:
-            order = None
-        except OrdersTableUnavailable:
-            continue  # read again at the next check
+        order = recent.get(row.order_id)
+        if order is None:
+            try:
+                order = reads.get(row.order_id)
+            except OrderNotFound:
+                order = None
+            except OrdersTableUnavailable:
+                continue  # read again at the next check
         if order is not None and order.status in (OrderStatus.PENDING, OrderStatus.DECIDING):
             continue  # deciding: not decided yet (a released claim comes back pending)
         row.open, row.closed_at = False, now
         row.outcome = order.status[:32] if order else "gone"
         closing.append(row)
         if order is not None and order.status in OUTCOMES:
-            decided.append((row, order))
+            decided[order.order_id] = order
+    summaries = set(_without_outcome([order_id for order_id in recent if order_id not in decided]))
+    decided.update((order_id, recent[order_id]) for order_id in summaries)
     if not decided:
         return closing, []
 
-    requesters = _requesters([order.requested_by for _, order in decided])
+    requesters = _requesters([order.requested_by for order in decided.values()])
     drafts = []
-    for _row, order in decided:
+    for order in decided.values():
+        recipient = requesters.get(identity_key(order.requested_by))
+        if order.order_id in summaries and order.status == OrderStatus.FAILED and (recipient or urls):
+            try:  # its failureMessage is not in the index's summary
+                order = reads.get(order.order_id)
+            except (OrderNotFound, OrdersTableUnavailable):
+                pass
         context = {
             **_order_context(order),
             "outcome": order.status,
@@ -323,11 +391,21 @@ def _outcomes(gone: list[TrackedOrder], urls: list[str], now: datetime) -> tuple
             "decided_by": order.decided_by,
             "decided_at": _iso(order.decided_at),
         }
-        recipient = requesters.get(identity_key(order.requested_by))
         if recipient is not None:
             drafts.append(_email(Kind.ORDER_OUTCOME, order.order_id, recipient, context))
         drafts += _webhooks(Kind.ORDER_OUTCOME, order.order_id, context, urls)
     return closing, drafts
+
+
+def _without_outcome(order_ids: list[str]) -> list[str]:
+    """The orders with no ORDER_OUTCOME row on any channel (one query per KEYS_PER_QUERY ids)."""
+    told: set[str] = set()
+    for start in range(0, len(order_ids), KEYS_PER_QUERY):
+        chunk = order_ids[start : start + KEYS_PER_QUERY]
+        told.update(
+            Notification.objects.filter(kind=Kind.ORDER_OUTCOME, subject__in=chunk).values_list("subject", flat=True)
+        )
+    return [order_id for order_id in order_ids if order_id not in told]
 
 
 def _looks_like_email(value: str) -> bool:

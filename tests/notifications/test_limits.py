@@ -52,3 +52,37 @@ def test_delivery_gets_only_what_the_check_left_of_the_run_budget(smtp_sink, mon
     assert tasks.check.apply().get()["deliver"]["sent"] == 0  # no time left: the next run sends it
     assert Notification.objects.get().status == Status.PENDING
     assert tasks.deliver.apply().get()["sent"] == 1
+
+
+def test_the_check_lock_outlives_the_tasks_hard_time_limit(monkeypatch):
+    # A spy around the real lock (the TTL is not readable back from every cache backend).
+    ttls = []
+    real = scheduler.cache_lock
+
+    def spy(key, *, ttl):
+        ttls.append(ttl)
+        return real(key, ttl=ttl)
+
+    monkeypatch.setattr(scheduler, "cache_lock", spy)
+    monkeypatch.setattr(scheduler, "_check", lambda now: {})
+    scheduler.notifications_check()
+    assert ttls == [scheduler.check_lock_ttl()]
+    assert ttls[0] >= tasks.check.time_limit + 30
+
+
+def test_the_claim_lease_outlives_the_tasks_and_the_ses_client_gives_up_within_it():
+    from anymail.backends.amazon_ses import EmailBackend
+
+    # The defaults (no NOTIFY_CLAIM_LEASE_SECONDS / CELERY_TASK_TIME_LIMIT in the test environment).
+    for task in (tasks.check, tasks.deliver):
+        assert task.time_limit < django_settings.NOTIFY_CLAIM_LEASE_SECONDS
+    backend = EmailBackend(fail_silently=False)
+    backend.open()
+    try:
+        config = backend.client.meta.config
+        assert (config.connect_timeout, config.read_timeout) == (3, 10)
+        assert config.retries["total_max_attempts"] == 1
+        # One attempt, connect plus read, ends well inside the lease.
+        assert config.connect_timeout + config.read_timeout < django_settings.NOTIFY_CLAIM_LEASE_SECONDS
+    finally:
+        backend.close()

@@ -375,3 +375,86 @@ def test_dynamodb_down_still_tells_the_operators_and_decides_nothing(people, sta
     assert TrackedOrder.objects.get(order_id=order["orderId"]).open
     assert Notification.objects.filter(subject=f"{failed.arn}:FAILED", recipient="otto@example.com").exists()
     assert len(smtp_sink.to("otto@example.com")) == 1
+
+
+def test_an_order_decided_before_any_check_saw_it_still_tells_its_requester_once(people, start_order, smtp_sink):
+    # Decided within one check interval of getting its callback: never tracked, found by the outcome lookback.
+    address = requester()
+    order = start_order(requestedBy=address)
+    assert order_decide(order_id=order["orderId"], user=people["ann"], approve=False, comment="too dear").delivered
+    cycle()
+    assert not TrackedOrder.objects.filter(order_id=order["orderId"]).exists()
+    mail = smtp_sink.to(address)
+    assert len(mail) == 1 and "rejected" in mail[0]["Subject"] and "too dear" in text_of(mail[0])
+    for _ in range(2):
+        cycle()
+    assert len(smtp_sink.to(address)) == 1
+    assert Notification.objects.filter(kind=Kind.ORDER_OUTCOME, subject=order["orderId"]).count() == 1
+
+
+@pytest.fixture
+def throttled_get_item():
+    """The check's bounded GetItem answers ProvisionedThroughputExceededException (botocore Stubber: DynamoDB Local
+    never throttles); yields the order ids GetItem was called for. Queries go to DynamoDB Local as usual."""
+    from contextlib import contextmanager
+
+    from botocore.stub import Stubber
+
+    from core.aws import aws_client, aws_interactive
+
+    @contextmanager
+    def throttled():
+        with aws_interactive():
+            client = aws_client("dynamodb")  # the client the check's order reads use
+        assert client.meta.config.retries["total_max_attempts"] == 1 and client.meta.config.read_timeout <= 5
+        calls = []
+
+        def count(params, **kwargs):
+            calls.append(params["Key"]["orderId"]["S"])
+
+        client.meta.events.register("before-parameter-build.dynamodb.GetItem", count)
+        stubber = Stubber(client)
+        stubber.add_client_error("get_item", "ProvisionedThroughputExceededException", http_status_code=400)
+        try:
+            with stubber:
+                yield calls
+        finally:
+            client.meta.events.unregister("before-parameter-build.dynamodb.GetItem", count)
+
+    return throttled
+
+
+def test_a_throttled_order_read_ends_the_checks_reads_and_announcements_use_the_summary(
+    people, start_order, smtp_sink, settings, throttled_get_item
+):
+    settings.NOTIFY_OUTCOME_LOOKBACK_HOURS = 0  # decided orders are read one by one (GetItem), not found by a Query
+    first, second = start_order(requestedBy=requester()), start_order(requestedBy=requester())
+    ids = {first["orderId"], second["orderId"]}
+    with throttled_get_item() as calls:
+        found = cycle()
+    assert found["orders_new"] == 2
+    assert len(calls) == 1 and set(calls) <= ids  # no read after the first failure
+    for order_id in ids:  # announced all the same, from the summary (the item count, not the items)
+        assert sorted(m["To"] for m in about(smtp_sink.messages, order_id)) == ["ann@example.com", "carol@example.com"]
+        row = Notification.objects.get(kind=Kind.ORDER_PENDING, subject=order_id, recipient="ann@example.com")
+        assert (row.context["items"], row.context["items_count"]) in (([], 1), (first["items"], 1))
+
+    for order in (first, second):
+        assert order_decide(order_id=order["orderId"], user=people["ann"], approve=True, comment="ok").delivered
+    with throttled_get_item() as calls:
+        assert cycle()["orders_closed"] == 0  # the rows wait for the next check
+    assert len(calls) == 1
+    assert cycle()["orders_closed"] == 2
+    for order in (first, second):
+        assert len(smtp_sink.to(order["requestedBy"])) == 1
+
+
+def test_an_announcement_stores_only_the_items_it_shows(people, start_order, smtp_sink):
+    from notifications.messages import ITEM_LINES
+
+    items = [{"sku": f"SKU-{n}", "description": "part", "quantity": 1, "unitPrice": 2.5} for n in range(30)]
+    order = start_order(requestedBy=requester(), items=items)
+    cycle()
+    row = Notification.objects.get(kind=Kind.ORDER_PENDING, subject=order["orderId"], recipient="ann@example.com")
+    assert len(row.context["items"]) == ITEM_LINES and row.context["items_count"] == 30
+    assert "and 10 more" in text_of(about(smtp_sink.wait_for(1), order["orderId"])[0])
