@@ -13,10 +13,10 @@ Exactly once per notification:
 A failed send counts an attempt: the row is due again after NOTIFY_RETRY_BASE_SECONDS * 2**(attempts-1) (times a
 jitter of 1 to 1.25), and is `failed`, with its error, after NOTIFY_MAX_ATTEMPTS.
 
-Digests: digest-mode rows are never sent one by one. For each recipient (and channel) with pending digest rows
-whose last digest is older than NOTIFY_DIGEST_MINUTES (or who never had one), one digest row is inserted (its own
-dedupe key: subject "digest:<recipient>:<time bucket>") and, in the same transaction, the items are attached to it
-(status digested). The digest is then sent like any row, listing its items.
+Digests: digest-mode rows are never sent one by one. For each recipient, channel and kind with pending digest rows
+whose last digest (of that kind) is older than NOTIFY_DIGEST_MINUTES (or who never had one), one digest row is
+inserted (its own dedupe key: kind and subject "digest:<recipient>:<time bucket>") and, in the same transaction,
+the items are attached to it (status digested). The digest is then sent like any row, listing its items.
 
 Before an order notification is sent, `STILL_DUE[kind]` is asked whether it still matters (the order is still
 pending and its window open); if not, the row is `skipped`. A recipient who turned the kind off since the row was
@@ -298,8 +298,8 @@ def digest_subject(recipient: str, now: datetime) -> str:
 
 
 def digests_build(*, now: datetime) -> tuple[int, int]:
-    """One digest row per recipient (and channel) that has pending digest rows and no digest within
-    NOTIFY_DIGEST_MINUTES; returns (digests created, items attached)."""
+    """One digest row per recipient, channel and kind that has pending digest rows and no digest of that kind within
+    NOTIFY_DIGEST_MINUTES (a digest lists one kind); returns (digests created, items attached)."""
     pending = list(
         Notification.objects.filter(mode=Mode.DIGEST, status=Status.PENDING, digest__isnull=True)
         .order_by("created_at", "pk")
@@ -307,20 +307,20 @@ def digests_build(*, now: datetime) -> tuple[int, int]:
     )
     if not pending:
         return 0, 0
-    groups: dict[tuple[str, str], list[Notification]] = {}
+    groups: dict[tuple[str, str, str], list[Notification]] = {}
     for row in pending:
-        groups.setdefault((row.recipient, row.channel), []).append(row)
+        groups.setdefault((row.recipient, row.channel, row.kind), []).append(row)
     since = now - timedelta(minutes=settings.NOTIFY_DIGEST_MINUTES)
     last = {
-        (r["recipient"], r["channel"]): r["last"]
+        (r["recipient"], r["channel"], r["kind"]): r["last"]
         for r in Notification.objects.filter(subject__startswith=DIGEST_PREFIX, recipient__in={k[0] for k in groups})
-        .values("recipient", "channel")
+        .values("recipient", "channel", "kind")
         .annotate(last=Max("created_at"))
         .order_by()
     }
     made = attached = 0
-    for (recipient, channel), rows in groups.items():
-        if last.get((recipient, channel)) is not None and last[(recipient, channel)] > since:
+    for (recipient, channel, kind), rows in groups.items():
+        if last.get((recipient, channel, kind)) is not None and last[(recipient, channel, kind)] > since:
             continue
         due, stale = [], []
         for row in rows:
@@ -337,11 +337,11 @@ def digests_build(*, now: datetime) -> tuple[int, int]:
             try:
                 with transaction.atomic():
                     digest = Notification.objects.create(
-                        kind=first.kind,
+                        kind=kind,
                         subject=subject,
                         recipient=recipient,
                         channel=channel,
-                        dedupe_key=dedupe_key(first.kind, subject, recipient, channel),
+                        dedupe_key=dedupe_key(kind, subject, recipient, channel),
                         user_id=first.user_id,
                         mode=Mode.IMMEDIATE,
                         context={"digest": True, "items": len(due)},

@@ -384,6 +384,27 @@ def test_digest_rows_make_one_email_listing_them_all_and_none_within_the_digest_
     assert "exec-4" in parts(second)["text/plain"] and "exec-1" not in parts(second)["text/plain"]
 
 
+def test_digests_do_not_mix_kinds(smtp_sink, operator):
+    reminder = Draft(
+        kind=Kind.ORDER_REMINDER,
+        subject="o-7@0.5",
+        recipient="operator@example.com",
+        channel=Channel.EMAIL,
+        user_id=operator.pk,
+        mode=Mode.DIGEST,
+        context=order_context("o-7", fraction=0.5),
+    )
+    notifications_create(drafts=[operator_draft("exec-1", 1, operator.pk), reminder])
+    assert notifications_deliver()["digests"] == 2
+    subjects = sorted(m["Subject"] for m in smtp_sink.wait_for(2))
+    assert subjects == ["Digest: 1 execution needs attention", "Digest: 1 notification (reminder: order still pending)"]
+    digests = Notification.objects.filter(subject__startswith="digest:")
+    assert {(d.kind, d.items.get().kind) for d in digests} == {
+        (Kind.EXECUTION_ATTENTION, Kind.EXECUTION_ATTENTION),
+        (Kind.ORDER_REMINDER, Kind.ORDER_REMINDER),
+    }
+
+
 def test_digest_built_twice_in_one_period_is_one_row(smtp_sink):
     now = timezone.now()
     notifications_create(drafts=[operator_draft("exec-1", 1)])
