@@ -67,6 +67,7 @@ class Draft:
     user_id: int | None
     mode: str
     context: dict = field(default_factory=dict)
+    not_before: datetime | None = None  # not sent before this (a batched order digest waits for its window)
 
 
 def dedupe_key(kind, subject, recipient, channel) -> str:
@@ -104,6 +105,7 @@ def _row(key: str, draft: Draft) -> Notification:
         user_id=draft.user_id,
         mode=draft.mode,
         context=draft.context,
+        **({"next_attempt_at": draft.not_before} if draft.not_before else {}),
     )
 
 

@@ -2,28 +2,38 @@
 
 One check (the Celery beat task "notifications.check", every NOTIFY_CHECK_SECONDS) reads:
   - the pending orders with a callback (DynamoDB, one Query per page through `orders_page`), and the open
-    `TrackedOrder` rows: new orders are announced to the approvers (except the requester, four-eyes), or one
-    digest per approver when more than NOTIFY_BATCH_SIZE would arrive within NOTIFY_BATCH_SECONDS; reminders at the
-    fractions NOTIFY_REMINDER_AT of each window and an escalation to Admins at NOTIFY_ESCALATE_AT;
-  - the tracked orders that left the pending set (one `order_get` each, only those): approved, rejected, expired or
-    failed tells the requester once and closes the row; `deciding` is not decided yet and stays open;
+    `TrackedOrder` rows: new orders are announced to the approvers (except the requester, four-eyes); reminders at
+    the fractions NOTIFY_REMINDER_AT of each window and an escalation to Admins at NOTIFY_ESCALATE_AT;
+  - batching: an approver who would be told of more than NOTIFY_BATCH_SIZE orders within NOTIFY_BATCH_SECONDS
+    (counting the orders listed in order digests too) gets one digest of this check's new orders instead; after a
+    digest, further new orders within the window are gathered into one waiting digest (an ORDER_DIGEST row due
+    when the window of the last digest ends, to which later checks add their orders while nobody has claimed it),
+    so a busy approver gets at most about one email per window;
+  - the tracked orders that left the pending set: approved, rejected, expired or failed tells the requester once
+    and closes the row; `deciding` is not decided yet and stays open. The orders created within
+    NOTIFY_OUTCOME_LOOKBACK_HOURS in those four statuses (one Query per status and page) close their tracked rows
+    without a read, and those never tracked (decided within one check of their callback, while DynamoDB was down,
+    or before the first check) without an ORDER_OUTCOME row are told too; the others get one `order_get` each,
+    bounded (one attempt, short timeouts) and none after the first failure in a check;
   - the executions needing attention, or failed / timed out in the last 24 hours (one query, never imported
     copies): each attention reason once per execution, and the failure, to the operators (digest by default).
 Every event also goes to each URL of NOTIFY_WEBHOOK_URLS (channel webhook, immediate).
 
 It calls no Lambda API. Its SQL is a constant number of queries whatever the number of pending orders and
 executions (bulk reads, one existence query over the dedupe keys of what is due, bulk writes); only the outcomes
-(one row update each, in one bulk update) grow with what is actually due. Exactly once comes from the rows'
+(one row update each, in one bulk update) and the orders added to waiting digests (one conditional update per
+digest) grow with what is actually due. Exactly once comes from the rows'
 unique dedupe key; the check also runs under a cache lock, so two beat processes do not both compute digests.
 
 Contexts (JSON, no callback id, no secret), read by notifications/messages.py:
-  orders: order_id, path (/approvals/<order_id>/), customer, amount (text), items (list of dicts, or [] when only
-  counted), items_count, requested_by, created_at, deadline (ISO 8601); reminders and escalations add fraction;
-  outcomes add outcome, reason, decided_by, decided_at; digests: orders (a list of order contexts), count.
+  orders: order_id, path (/approvals/<order_id>/), customer, amount (text), items (at most the ITEM_LINES a
+  message lists, or [] when only counted), items_count (all of them), requested_by, created_at, deadline (ISO
+  8601); reminders and escalations add fraction; outcomes add outcome, reason, decided_by, decided_at; digests:
+  orders (a list of order contexts), count.
   executions: execution_arn, execution_pk, name, function, path (/executions/<id>/), status, reason (a code, or
   the status for a failure), reasons (its message, as a list of one), operation_id, ended_at.
 
-About 440 lines, kept together: orders and executions are read once per check and their due notifications are
+About 560 lines, kept together: orders and executions are read once per check and their due notifications are
 checked against existing rows in one query, so the parts share one pass; each part is its own function.
 """
 
@@ -33,6 +43,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -40,7 +51,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,7 +65,7 @@ from executions.statuses import ExecutionStatus
 from functions.order_approval.validation import identity_key
 from notifications.delivery import Draft, dedupe_key, notifications_create
 from notifications.messages import ITEM_LINES
-from notifications.models import Channel, Kind, Mode, Notification, Preference, TrackedOrder
+from notifications.models import Channel, Kind, Mode, Notification, Preference, Status, TrackedOrder
 from notifications.preferences import Recipient, recipients_for
 
 logger = logging.getLogger(__name__)
@@ -127,7 +138,8 @@ def _check(now: datetime) -> dict:
     gone = [row for order_id, row in tracked.items() if order_id not in pending]
 
     drafts: list[Draft] = []
-    drafts += _announcements(new, urls, now, reads)
+    announcements, appends = _announcements(new, urls, now, reads)
+    drafts += announcements
     checked = _reminders(pending, tracked, urls, now)
     closing, outcome_drafts = _outcomes(gone, recent, urls, now, reads)
     drafts += outcome_drafts
@@ -153,6 +165,7 @@ def _check(now: datetime) -> dict:
             )
         if closing:
             TrackedOrder.objects.bulk_update(closing, ["open", "outcome", "closed_at"])
+        drafts += _digest_append(appends)
         created = notifications_create(drafts=drafts) if drafts else 0
     counts = Counter(d.kind if d.channel == Channel.EMAIL else Channel.WEBHOOK for d in drafts)
     return {
@@ -246,36 +259,63 @@ def _email(kind: str, subject: str, recipient: Recipient, context: dict) -> Draf
     return Draft(kind, subject, recipient.email, Channel.EMAIL, recipient.user_id, recipient.mode, context)
 
 
-def _announcements(new: list[Order], urls: list[str], now: datetime, reads: _OrderReads) -> list[Draft]:
-    """New pending orders: one email per approver per order, or one digest per approver when too many arrive."""
+def _announcements(
+    new: list[Order], urls: list[str], now: datetime, reads: _OrderReads
+) -> tuple[list[Draft], list[tuple[int, dict, Draft]]]:
+    """New pending orders: one email per approver per order, or digests when too many arrive (module docstring).
+
+    Returns the drafts, and the orders to add to a waiting digest: (its pk, its new context, the draft to write
+    instead if it was claimed meanwhile)."""
     if not new:
-        return []
+        return [], []
     approvers = _Audience(recipients_for(kind=Kind.ORDER_PENDING, roles=(APPROVERS,)))
     new = sorted(new, key=lambda order: (order.created_at_raw, order.order_id))
-    recent = dict(
-        Notification.objects.filter(
-            kind=Kind.ORDER_PENDING,
-            channel=Channel.EMAIL,
-            created_at__gte=now - timedelta(seconds=settings.NOTIFY_BATCH_SECONDS),
-        )
-        .values("recipient")
-        .annotate(n=Count("id"))
-        .values_list("recipient", "n")
-    )
+    window = timedelta(seconds=settings.NOTIFY_BATCH_SECONDS)
+    told: Counter[str] = Counter()  # orders announced to each recipient within the window, one by one or in digests
+    last_digest: dict[str, datetime] = {}
+    waiting: dict[str, tuple[int, dict]] = {}  # each recipient's digest not sent yet and still open for orders
+    rows = Notification.objects.filter(
+        Q(created_at__gte=now - window) | Q(kind=Kind.ORDER_DIGEST, status=Status.PENDING, next_attempt_at__gt=now),
+        kind__in=(Kind.ORDER_PENDING, Kind.ORDER_DIGEST),
+        channel=Channel.EMAIL,
+    ).values_list("pk", "recipient", "kind", "created_at", "status", "attempts", "next_attempt_at", "context")
+    for pk, recipient, kind, created_at, status, attempts, next_attempt_at, context in rows:
+        if kind == Kind.ORDER_PENDING:
+            told[recipient] += 1
+            continue
+        told[recipient] += context.get("count") if isinstance(context.get("count"), int) else 1
+        last_digest[recipient] = max(created_at, last_digest.get(recipient, created_at))
+        if status == Status.PENDING and attempts == 0 and next_attempt_at > now:
+            waiting[recipient] = (pk, context)
     per_order: dict[str, list[Recipient]] = {}
-    digests: list[tuple[Recipient, list[Order]]] = []
     by_recipient: dict[int | None, tuple[Recipient, list[Order]]] = {}
     for order in new:
         for recipient in approvers.excluding(order.requested_by):
             by_recipient.setdefault(recipient.user_id, (recipient, []))[1].append(order)
+    drafts: list[Draft] = []
+    appends: list[tuple[int, dict, Draft]] = []
     for recipient, orders in by_recipient.values():
-        if recent.get(recipient.email, 0) + len(orders) > settings.NOTIFY_BATCH_SIZE:
-            digests.append((recipient, orders))
-        else:
+        address = recipient.email
+        if told[address] + len(orders) <= settings.NOTIFY_BATCH_SIZE:
             for order in orders:
                 per_order.setdefault(order.order_id, []).append(recipient)
+            continue
+        contexts = [_order_context(order) for order in orders]
+        subject = f"new:{orders[0].order_id}+{len(orders) - 1}"
+        if address not in last_digest:  # the first digest of a burst goes now
+            drafts.append(_email(Kind.ORDER_DIGEST, subject, recipient, {"orders": contexts, "count": len(orders)}))
+            continue
+        # Already batching: gathered into one digest sent when the window of the last one ends.
+        due = max(now, last_digest[address] + window)
+        draft = _email(Kind.ORDER_DIGEST, subject, recipient, {"orders": contexts, "count": len(orders)})
+        draft = replace(draft, not_before=due)
+        if address in waiting:
+            pk, context = waiting[address]
+            listed = [*(context.get("orders") or []), *contexts]
+            appends.append((pk, {**context, "orders": listed, "count": len(listed)}, draft))
+        else:
+            drafts.append(draft)
 
-    drafts = []
     for order in new:
         announced = per_order.get(order.order_id, [])
         if announced:
@@ -283,11 +323,17 @@ def _announcements(new: list[Order], urls: list[str], now: datetime, reads: _Ord
         context = _order_context(order)
         drafts += [_email(Kind.ORDER_PENDING, order.order_id, recipient, context) for recipient in announced]
         drafts += _webhooks(Kind.ORDER_PENDING, order.order_id, context, urls)
-    for recipient, orders in digests:
-        subject = f"new:{orders[0].order_id}+{len(orders) - 1}"
-        context = {"orders": [_order_context(order) for order in orders], "count": len(orders)}
-        drafts.append(_email(Kind.ORDER_DIGEST, subject, recipient, context))
-    return drafts
+    return drafts, appends
+
+
+def _digest_append(appends: list[tuple[int, dict, Draft]]) -> list[Draft]:
+    """Add orders to the waiting digests (one conditional UPDATE each: only while nobody has claimed it); returns
+    the drafts of those claimed meanwhile (a new waiting digest each)."""
+    instead = []
+    for pk, context, draft in appends:
+        if not Notification.objects.filter(pk=pk, status=Status.PENDING, attempts=0).update(context=context):
+            instead.append(draft)
+    return instead
 
 
 def _order_with_items(order: Order, reads: _OrderReads) -> Order:

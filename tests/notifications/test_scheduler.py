@@ -269,6 +269,30 @@ def test_many_new_orders_make_one_digest_per_approver(people, start_order, smtp_
     assert not Notification.objects.filter(kind=Kind.ORDER_PENDING, channel="email").exists()
 
 
+def test_after_a_digest_further_new_orders_within_the_window_are_gathered_into_one_digest(
+    people, start_order, smtp_sink, settings
+):
+    settings.NOTIFY_BATCH_SIZE = 2
+    settings.NOTIFY_BATCH_SECONDS = 600
+    for _ in range(3):
+        start_order(requestedBy=requester())
+    cycle()
+    assert [m["Subject"] for m in smtp_sink.to("ann@example.com")] == ["Approval needed: 3 new orders"]
+    later = []
+    for _ in range(2):  # one new order per check: neither a one-order email nor a one-order digest each
+        later.append(start_order(requestedBy=requester()))
+        cycle()
+    assert len(smtp_sink.to("ann@example.com")) == 1
+    waiting = Notification.objects.get(kind=Kind.ORDER_DIGEST, recipient="ann@example.com", status=Status.PENDING)
+    assert waiting.context["count"] == 2
+
+    notifications_deliver(now=timezone.now() + timedelta(seconds=601))  # the window of the first digest is over
+    mail = smtp_sink.to("ann@example.com")
+    assert len(mail) == 2 and mail[1]["Subject"] == "Approval needed: 2 new orders"
+    assert all(order["orderId"] in text_of(mail[1]) for order in later)
+    assert not Notification.objects.filter(kind=Kind.ORDER_PENDING, channel="email").exists()
+
+
 def test_preferences_turned_off_are_honoured(people, start_order, django_user_model, smtp_sink):
     rita = django_user_model.objects.create_user(username="rita", email=requester())
     preference_set(user=rita, kind=Kind.ORDER_OUTCOME, enabled=False)
