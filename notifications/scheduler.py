@@ -127,13 +127,18 @@ def _check(now: datetime) -> dict:
     reads = _OrderReads()
     try:
         pending = _pending_orders()
-        recent = _recent_outcomes(now)
     except OrdersTableUnavailable as error:
         # Orders wait for the next check (nothing is taken as decided); executions are still told.
         logger.warning("notifications check: orders skipped: %s", error)
         pending, tracked, recent = {}, {}, {}
     else:
         tracked = {row.order_id: row for row in TrackedOrder.objects.filter(open=True)}
+        try:
+            with aws_interactive():  # bounded like the reads: a slow table costs this check seconds, not minutes
+                recent = _recent_outcomes(now)
+        except OrdersTableUnavailable as error:
+            logger.warning("notifications check: recent outcomes skipped: %s", error)
+            recent = {}
     new = [order for order_id, order in pending.items() if order_id not in tracked]
     gone = [row for order_id, row in tracked.items() if order_id not in pending]
 

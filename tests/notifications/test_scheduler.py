@@ -482,3 +482,31 @@ def test_an_announcement_stores_only_the_items_it_shows(people, start_order, smt
     row = Notification.objects.get(kind=Kind.ORDER_PENDING, subject=order["orderId"], recipient="ann@example.com")
     assert len(row.context["items"]) == ITEM_LINES and row.context["items_count"] == 30
     assert "and 10 more" in text_of(about(smtp_sink.wait_for(1), order["orderId"])[0])
+
+
+def test_a_throttled_outcome_query_skips_only_the_lookback(people, start_order, smtp_sink):
+    # botocore Stubber: DynamoDB Local never throttles. The lookback's Query is bounded like the order reads (the
+    # same one-attempt client); its failure leaves the rest of the check alone.
+    from botocore.stub import Stubber
+
+    from core.aws import aws_client, aws_interactive
+
+    with aws_interactive():
+        client = aws_client("dynamodb")
+    queries = []
+
+    def count(params, **kwargs):
+        queries.append(params.get("IndexName"))
+
+    order = start_order(requestedBy=requester())
+    client.meta.events.register("before-parameter-build.dynamodb.Query", count)
+    stubber = Stubber(client)
+    stubber.add_client_error("query", "ProvisionedThroughputExceededException", http_status_code=400)
+    try:
+        with stubber:
+            found = cycle()
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.Query", count)
+    assert len(queries) == 1  # the first outcome status failed: no other status was queried
+    assert found["orders_new"] == 1
+    assert len(about(smtp_sink.wait_for(2), order["orderId"])) == 2  # ann and carol, as usual
