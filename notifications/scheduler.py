@@ -421,7 +421,10 @@ def _outcomes(
         closing.append(row)
         if order is not None and order.status in OUTCOMES:
             decided[order.order_id] = order
-    summaries = set(_without_outcome([order_id for order_id in recent if order_id not in decided]))
+    # Told once: an order with an ORDER_OUTCOME row already (on any channel) is not told again.
+    untold = set(_without_outcome([*decided, *(order_id for order_id in recent if order_id not in decided)]))
+    summaries = {order_id for order_id in recent if order_id not in decided and order_id in untold}
+    decided = {order_id: order for order_id, order in decided.items() if order_id in untold}
     decided.update((order_id, recent[order_id]) for order_id in summaries)
     if not decided:
         return closing, []
