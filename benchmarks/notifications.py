@@ -61,7 +61,8 @@ def _child(sizes: list[int]) -> dict:
 
     state = {"orders": []}
 
-    def orders_page(*, status, limit, start_key=None):
+    def orders_page(*, status, limit, start_key=None, created_after=None):
+        # (the outcome lookback asks for decided orders: the synthetic orders are all pending)
         start = int(start_key["i"]) if start_key else 0
         chunk = state["orders"][start : start + limit] if status == OrderStatus.PENDING else []
         more = start + limit < len(state["orders"])
