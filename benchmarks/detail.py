@@ -19,7 +19,7 @@ OPERATIONS_PAGE_SIZE set to 1,000,000 (override_settings) and the operation tree
 (`operation_tree_update`, what an import under those settings stores), so no group is summarised and every
 operation is drawn into the timeline and the operations table at first load, as before summary lanes and
 paging. It emulates the earlier page on today's templates and queries; it is not the earlier code. The event
-history table is paged (200 events) in both.
+history table is paged (`HISTORY_PAGE_SIZE` events) in both.
 """
 
 from __future__ import annotations

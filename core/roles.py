@@ -17,7 +17,10 @@ def user_roles(user) -> set[str]:
         return set()
     cached = getattr(user, "_console_roles", None)
     if cached is None:
-        cached = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+        if "groups" in getattr(user, "_prefetched_objects_cache", {}):  # prefetch_related("groups"): no query
+            cached = {group.name for group in user.groups.all()} & set(ALL_ROLES)
+        else:
+            cached = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
         if user.is_superuser:
             cached.add(ADMINS)
         user._console_roles = cached

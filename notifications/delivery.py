@@ -47,6 +47,7 @@ from core.time import timestamp_parse
 from notifications import channels
 from notifications.messages import DIGEST_PREFIX, message_render
 from notifications.models import Kind, Mode, Notification, Preference, Status, TrackedOrder
+from notifications.preferences import preference_kind
 
 logger = logging.getLogger(__name__)
 
@@ -148,9 +149,11 @@ STILL_DUE: dict[str, Callable[[Notification, datetime], bool]] = {
 def _opted_out(notification: Notification) -> bool:
     if not notification.user_id:
         return False
-    base = Kind.ORDER_PENDING if notification.kind == Kind.ORDER_DIGEST else notification.kind
     return Preference.objects.filter(
-        user_id=notification.user_id, kind=base, channel=notification.channel, enabled=False
+        user_id=notification.user_id,
+        kind=preference_kind(notification.kind),
+        channel=notification.channel,
+        enabled=False,
     ).exists()
 
 

@@ -29,12 +29,11 @@ from notifications.models import Kind, Notification
 from notifications.preferences import unsubscribe_token
 
 DIGEST_PREFIX = "digest:"
-ORDER_KINDS = (Kind.ORDER_PENDING, Kind.ORDER_REMINDER, Kind.ORDER_ESCALATION, Kind.ORDER_OUTCOME)
 UNSUBSCRIBE_PATH = "/account/notifications/unsubscribe/{token}/"
 PREFERENCES_PATH = "/account/notifications/"
 SUBJECT_CHARS = 150
 ITEM_LINES = 20  # an order's items listed in a message (the page has all of them)
-OUTCOME_WORDS = {"approved": "approved", "rejected": "rejected", "expired": "expired", "failed": "failed"}
+OUTCOME_WORDS = frozenset({"approved", "rejected", "expired", "failed"})
 FAILED_STATUSES = {"FAILED": "failed", "TIMED_OUT": "timed out"}
 
 
@@ -89,6 +88,7 @@ def order_facts(context: dict, *, now: datetime) -> dict:
     amount = money_text(context.get("amount"))
     currency = one_line(context.get("currency"), 8)
     fraction = context.get("fraction")
+    outcome = str(context.get("outcome") or "").lower()
     count = context.get("items_count") if isinstance(context.get("items_count"), int) else len(items)
     return {
         "order_id": order_id,
@@ -103,7 +103,7 @@ def order_facts(context: dict, *, now: datetime) -> dict:
         "deadline_text": _moment_text(deadline),
         "time_left": duration_text((deadline - now).total_seconds()) if deadline and deadline > now else "",
         "percent": round(float(fraction) * 100) if isinstance(fraction, (int, float)) else None,
-        "outcome": OUTCOME_WORDS.get(str(context.get("outcome") or "").lower(), one_line(context.get("outcome"), 40)),
+        "outcome": outcome if outcome in OUTCOME_WORDS else one_line(context.get("outcome"), 40),
         "reason": str(context.get("reason") or "")[:2000],
         "url": absolute(_path("approvals:order", "approvals:inbox", order_id=order_id)),
     }

@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db.models import Q
 
-from core.roles import ADMINS, ALL_ROLES, APPROVERS, OPERATORS, user_roles
+from approvals.four_eyes import user_identities
+from core.roles import ADMINS, APPROVERS, OPERATORS, user_roles
 from functions.order_approval.validation import identity_key
 from notifications.models import Channel, Kind, Mode, Preference
 
@@ -64,7 +65,7 @@ def choices_for(user, *, channel: str = Channel.EMAIL) -> dict[str, Choice]:
     own = {p.kind: p for p in Preference.objects.filter(user=user, channel=channel)}
     result = {}
     for kind in Kind.values:
-        base = Kind.ORDER_PENDING if kind == Kind.ORDER_DIGEST else kind
+        base = preference_kind(kind)
         row = own.get(base)
         if row is not None:
             result[kind] = Choice(kind, channel, row.enabled, row.mode, default=False)
@@ -79,18 +80,21 @@ def preference_set(*, user, kind: str, channel: str = Channel.EMAIL, enabled: bo
     )
 
 
+def preference_kind(kind: str) -> str:
+    """The kind whose choice applies to `kind`: an order digest follows the choice for new pending orders."""
+    return Kind.ORDER_PENDING if kind == Kind.ORDER_DIGEST else kind
+
+
 @dataclass(frozen=True)
 class Recipient:
     user_id: int | None
     email: str
     mode: str
+    identities: frozenset[str] = frozenset()  # the user's folded names (four-eyes), as approvals.four_eyes folds them
 
 
-def recipients_for(*, kind: str, roles: tuple[str, ...], exclude_identity: str = "") -> list[Recipient]:
-    """Active users in any of `roles` with an email address who receive `kind` by email, with their mode.
-
-    `exclude_identity`: a folded identity (four-eyes: the order's requester) whose username or email is left out.
-    """
+def recipients_for(*, kind: str, roles: tuple[str, ...]) -> list[Recipient]:
+    """Active users in any of `roles` with an email address who receive `kind` by email, with their mode."""
     members = Q(groups__name__in=roles) | (Q(is_superuser=True) if ADMINS in roles else Q(pk__in=[]))
     users = (
         get_user_model()
@@ -100,32 +104,19 @@ def recipients_for(*, kind: str, roles: tuple[str, ...], exclude_identity: str =
         .order_by("pk")
         .prefetch_related("groups")
     )
-    preferences: dict[tuple[int, str], Preference] = {
-        (p.user_id, p.kind): p for p in Preference.objects.filter(channel=Channel.EMAIL, kind__in=_base_kinds(kind))
+    base = preference_kind(kind)
+    preferences: dict[int, Preference] = {
+        p.user_id: p for p in Preference.objects.filter(channel=Channel.EMAIL, kind=base)
     }
     found = []
     for user in users:
-        if exclude_identity and exclude_identity in (identity_key(user.username), identity_key(user.email)):
-            continue
-        base = Kind.ORDER_PENDING if kind == Kind.ORDER_DIGEST else kind
-        row = preferences.get((user.pk, base))
-        if row is not None:
-            if row.enabled:
-                found.append(Recipient(user.pk, user.email, row.mode))
-            continue
-        defaults = _defaults_for(_roles_prefetched(user))
-        if base in defaults:
-            found.append(Recipient(user.pk, user.email, defaults[base]))
+        row = preferences.get(user.pk)
+        defaults = _defaults_for(user_roles(user))
+        enabled, mode = (row.enabled, row.mode) if row is not None else (base in defaults, defaults.get(base))
+        if enabled:
+            identities = frozenset(identity_key(name) for name in user_identities(user)) - {""}
+            found.append(Recipient(user.pk, user.email, mode, identities))
     return found
-
-
-def _roles_prefetched(user) -> set[str]:
-    roles = {group.name for group in user.groups.all()} & set(ALL_ROLES)
-    return roles | ({ADMINS} if user.is_superuser else set())
-
-
-def _base_kinds(kind: str) -> list[str]:
-    return [Kind.ORDER_PENDING] if kind == Kind.ORDER_DIGEST else [kind]
 
 
 def unsubscribe_token(*, user_id: int, kind: str, channel: str = Channel.EMAIL) -> str:
@@ -135,7 +126,7 @@ def unsubscribe_token(*, user_id: int, kind: str, channel: str = Channel.EMAIL) 
 def unsubscribe_read(token: str) -> tuple[int, str, str]:
     """(user id, kind, channel) of a token; signing.BadSignature when forged or edited."""
     data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    kind = Kind.ORDER_PENDING if data["k"] == Kind.ORDER_DIGEST else data["k"]
+    kind = preference_kind(data["k"])
     if kind not in Kind.values or data["c"] not in Channel.values:
         raise signing.BadSignature("unknown kind or channel")
     return int(data["u"]), kind, data["c"]

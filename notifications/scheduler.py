@@ -55,11 +55,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals.four_eyes import requested_by_any
 from approvals.order_records import Order, OrderStatus
 from approvals.orders_table import OrderNotFound, OrdersTableUnavailable, order_get, orders_page
 from core.aws import aws_interactive
 from core.locks import cache_lock
 from core.roles import ADMINS, APPROVERS, OPERATORS
+from core.time import timestamp_iso
 from executions.models import Execution
 from executions.statuses import ExecutionStatus
 from functions.order_approval.validation import identity_key
@@ -218,10 +220,6 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
-def _iso(moment: datetime | None) -> str:
-    return moment.isoformat() if moment else ""
-
-
 def _order_context(order: Order) -> dict:
     return {
         "order_id": order.order_id,
@@ -233,27 +231,19 @@ def _order_context(order: Order) -> dict:
         "items": _jsonable([item for item in order.items if item is not None][:ITEM_LINES]),
         "items_count": order.items_count,
         "requested_by": order.requested_by,
-        "created_at": _iso(order.created_at),
-        "deadline": _iso(order.approval_deadline),
+        "created_at": timestamp_iso(order.created_at) or "",
+        "deadline": timestamp_iso(order.approval_deadline) or "",
     }
 
 
 class _Audience:
-    """Recipients of one kind, with the four-eyes exclusion done in memory (one users query for all orders)."""
+    """Recipients of one kind, with the four-eyes exclusion done in memory (each recipient carries its folded names)."""
 
     def __init__(self, recipients: list[Recipient]):
         self.recipients = recipients
-        ids = [r.user_id for r in recipients if r.user_id is not None]
-        usernames = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username")) if ids else {}
-        self._keys = {
-            r.user_id: {identity_key(usernames.get(r.user_id, "")), identity_key(r.email)} - {""} for r in recipients
-        }
 
     def excluding(self, requester: str) -> list[Recipient]:
-        key = identity_key(requester)
-        if not key:
-            return list(self.recipients)
-        return [r for r in self.recipients if key not in self._keys[r.user_id]]
+        return [r for r in self.recipients if not requested_by_any(requester, r.identities)]
 
 
 def _webhooks(kind: str, subject: str, context: dict, urls: list[str]) -> list[Draft]:
@@ -443,7 +433,7 @@ def _outcomes(
             "outcome": order.status,
             "reason": order.decision_comment or str(order.attributes.get("failureMessage") or ""),
             "decided_by": order.decided_by,
-            "decided_at": _iso(order.decided_at),
+            "decided_at": timestamp_iso(order.decided_at) or "",
         }
         if recipient is not None:
             drafts.append(_email(Kind.ORDER_OUTCOME, order.order_id, recipient, context))
@@ -527,7 +517,7 @@ def _execution_events(urls: list[str], now: datetime) -> list[Draft]:
             "function": execution.function_name,
             "path": reverse("executions:detail", args=[execution.pk]),
             "status": execution.status,
-            "ended_at": _iso(execution.ended_at),
+            "ended_at": timestamp_iso(execution.ended_at) or "",
         }
         events = []
         if execution.status in EXECUTION_FAILURES:

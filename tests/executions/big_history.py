@@ -58,10 +58,9 @@ def _result(value) -> dict:
 
 
 class _History:
-    def __init__(self, execution_id: str):
+    def __init__(self):
         self.events: list[dict] = []
         self.clock = 0.0
-        self.execution_id = execution_id
 
     def add(self, event_type: str, op_id: str | None, *, sub_type=None, name=None, parent=None, details=None):
         item = {"EventType": event_type, "EventId": len(self.events) + 1, "EventTimestamp": _at(self.clock)}
@@ -126,7 +125,7 @@ def history_events(operations: int, *, running: bool = False) -> list[dict]:
         raise ValueError("a big history needs at least 6 operations")
     rng = random.Random(operations * 2 + running)
     execution_id = f"big-{operations}{'-running' if running else ''}"
-    history = _History(execution_id)
+    history = _History()
     history.add(
         "ExecutionStarted",
         execution_id,
@@ -172,7 +171,6 @@ def history_events(operations: int, *, running: bool = False) -> list[dict]:
     failures = _fan_failures(iterations)
     still_running = max(1, round(iterations * RUNNING_SHARE)) if running else 0
     history.context_start("fan", "fan", "Map")
-    open_iterations = []
     for index in range(iterations):
         iteration_id, name = f"fan-{index}", f"fan-{index}"
         history.tick(rng.uniform(0.01, 0.2))
@@ -182,7 +180,6 @@ def history_events(operations: int, *, running: bool = False) -> list[dict]:
                 history.add(
                     "StepStarted", f"{iteration_id}-s", sub_type="Step", name="process_item", parent=iteration_id
                 )
-            open_iterations.append(index)
             continue
         error = _error("ValidationError", f"item {index}: amount must be positive") if index in failures else None
         seconds = rng.lognormvariate(-1.0, 0.8)
