@@ -146,19 +146,18 @@ STILL_DUE: dict[str, Callable[[Notification, datetime], bool]] = {
 }
 
 
-def _opted_out(notification: Notification) -> bool:
-    if not notification.user_id:
-        return False
-    return Preference.objects.filter(
-        user_id=notification.user_id,
-        kind=preference_kind(notification.kind),
-        channel=notification.channel,
-        enabled=False,
-    ).exists()
+def _turned_off(rows: list[Notification]) -> set[tuple[int, str, str]]:
+    """(user id, kind, channel) of the choices turned off by the users of `rows` (one query)."""
+    users = {row.user_id for row in rows if row.user_id}
+    if not users:
+        return set()
+    return set(Preference.objects.filter(user_id__in=users, enabled=False).values_list("user_id", "kind", "channel"))
 
 
-def _skip_reason(notification: Notification, now: datetime) -> str:
-    if _opted_out(notification):
+def _skip_reason(notification: Notification, now: datetime, off: set[tuple[int, str, str]] | None = None) -> str:
+    """Why the row is no longer worth sending ("" when it is); `off`: `_turned_off` of a batch the row belongs to."""
+    off = _turned_off([notification]) if off is None else off
+    if (notification.user_id, preference_kind(notification.kind), notification.channel) in off:
         return "the recipient turned this kind off"
     check = STILL_DUE.get(notification.kind)
     if check is not None and not check(notification, now):
@@ -328,8 +327,9 @@ def digests_build(*, now: datetime) -> tuple[int, int]:
         if last.get((recipient, channel, kind)) is not None and last[(recipient, channel, kind)] > since:
             continue
         due, stale = [], []
+        off = _turned_off(rows)
         for row in rows:
-            (stale if _skip_reason(row, now) else due).append(row.pk)
+            (stale if _skip_reason(row, now, off) else due).append(row.pk)
         if stale:
             Notification.objects.filter(pk__in=stale, status=Status.PENDING).update(
                 status=Status.SKIPPED, error="no longer due before its digest was sent"
