@@ -44,6 +44,7 @@ class ExecutionRecord:
     resume_tokens: dict[str, float] = field(default_factory=dict)
     deleted: float | None = None
     event_ids: dict[tuple, int] = field(default_factory=dict)  # an event's key -> the EventId it was served with
+    event_times: dict[tuple, object] = field(default_factory=dict)  # an event's key -> its first-served EventTimestamp
     released: threading.Event = field(default_factory=threading.Event)  # set while not paused
 
     stopped: bool = False

@@ -241,13 +241,17 @@ def history_events(events: list[dict], record: ExecutionRecord | None) -> list[d
         merged.append((timestamp(event.get("EventTimestamp")), 1, index, dict(event)))
     merged.sort(key=lambda entry: entry[:3])
     ledger = record.event_ids if record else {}
+    times = record.event_times if record else {}
     occurrences: dict = {}
     numbered = []
     for _, _, _, event in merged:
         key = _event_key(event, occurrences)
         if key not in ledger:
             ledger[key] = len(ledger) + 1
-        event["EventId"] = ledger[key]
+            times[key] = event.get("EventTimestamp")
+        # An event never changes once served: the emulator's own record of an invocation the gateway reported
+        # first comes with the emulator's clock, and keeps the time first served.
+        event["EventId"], event["EventTimestamp"] = ledger[key], times.get(key, event.get("EventTimestamp"))
         numbered.append(event)
     numbered.sort(key=lambda event: event["EventId"])
     return numbered

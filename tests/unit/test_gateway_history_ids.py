@@ -55,6 +55,18 @@ def test_the_emulators_own_completion_event_keeps_the_id_of_the_gateways():
     assert after[1]["InvocationCompletedDetails"]["RequestId"] == "ours" and after[2]["EventId"] == 3
 
 
+def test_an_event_keeps_the_time_it_was_first_served_with():
+    """AWS's events never change: the emulator's own record of an invocation the gateway reported first (its end
+    by the gateway's clock) is served with the first time, so a console that stored it sees the same event."""
+    record = ExecutionRecord()
+    record.invocations.append(Invocation(request_id="ours", start=1.0, end=2.0))
+    before = history_events([event("ExecutionStarted", 1.0, "e")], record)
+    emulated = event("InvocationCompleted", 2.1, InvocationCompletedDetails={"RequestId": "emulator-id"})
+    after = history_events([event("ExecutionStarted", 1.0, "e"), emulated], record)
+    assert after[1]["EventTimestamp"] == before[1]["EventTimestamp"] == 2.0
+    assert after[1] == before[1]
+
+
 def test_repeated_events_of_one_operation_are_told_apart_by_their_order():
     record = ExecutionRecord()
     retries = [event("StepStarted", 1.0, "s"), event("StepFailed", 2.0, "s"), event("StepStarted", 3.0, "s")]
