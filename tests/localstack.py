@@ -19,6 +19,19 @@ from devstack import services
 from devstack.paths import PROJECT_DIR, var_dir
 
 TEST_REGION = "us-east-1"
+TEST_INGEST_TOKEN = "test-ingest-token"
+
+
+def push_env(console_url: str, token: str = TEST_INGEST_TOKEN) -> dict[str, str]:
+    """The gateway environment that makes its functions report to a console at `console_url`: the push plugin
+    (functions/console_push) and the gateway's own EventBridge-shaped execution status events."""
+    return {
+        "DURABLE_EXECUTION_PLUGINS": "durable-console",
+        "DURABLE_CONSOLE_PUSH_URL": f"{console_url}/ingest/operations",
+        "DURABLE_CONSOLE_PUSH_TOKEN": token,
+        "LOCAL_EVENTBRIDGE_URL": f"{console_url}/ingest/eventbridge",
+        "LOCAL_EVENTBRIDGE_TOKEN": token,
+    }
 
 
 @dataclass
@@ -72,8 +85,14 @@ def _spawn(
 
 
 def local_stack_start(
-    *, log_dir: Path, table: str = "Orders", functions: list[str] | None = None, skip_time: bool = False
+    *,
+    log_dir: Path,
+    table: str = "Orders",
+    functions: list[str] | None = None,
+    skip_time: bool = False,
+    gateway_env: dict[str, str] | None = None,
 ) -> LocalStack:
+    """`gateway_env`: extra environment of the gateway, where the functions run (e.g. the push plugin's)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     ddb_port, emulator_port, gateway_port = services.free_port(), services.free_port(), services.free_port()
     stack = LocalStack(
@@ -106,7 +125,7 @@ def local_stack_start(
             "gateway",
             services.gateway_command(port=gateway_port, emulator_url=stack.emulator_url, functions=functions),
             log_dir,
-            env,
+            {**env, **(gateway_env or {})},
         )
         services.wait_for_http(stack.dynamodb_url, process=stack.processes["dynamodb"])
         services.wait_for_http(f"{stack.emulator_url}/health", process=stack.processes["emulator"])

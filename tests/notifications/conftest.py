@@ -14,12 +14,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from devstack.services import free_port
+from tests.receivers import http_receiver_running
 
 
 class _SinkHandler:
@@ -84,78 +84,8 @@ def smtp_sink(settings):
         controller.stop()
 
 
-@dataclass
-class ReceivedRequest:
-    method: str
-    path: str
-    headers: dict
-    body: bytes
-
-
-@dataclass
-class HttpReceiver:
-    host: str
-    port: int
-    fail_first: int = 0  # answer 500 to this many requests first
-    status: int = 204
-    requests: list = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    _seen: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}/hook"
-
-    def answer_for_next(self) -> int:
-        with self.lock:
-            self._seen += 1
-            return 500 if self._seen <= self.fail_first else self.status
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.requests) >= count:
-                    return list(self.requests)
-            time.sleep(0.05)
-        raise AssertionError(f"expected {count} requests, received {len(self.requests)}")
-
-
-def _handler_for(receiver: HttpReceiver):
-    class Handler(BaseHTTPRequestHandler):
-        def _record(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            with receiver.lock:
-                receiver.requests.append(
-                    ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                )
-            status = receiver.answer_for_next()
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_POST = _record
-        do_GET = _record
-        do_PUT = _record
-
-        def log_message(self, format, *args):
-            pass
-
-    return Handler
-
-
 @pytest.fixture
 def http_receiver():
     """A real HTTP server on 127.0.0.1 (free port) in a thread, recording every request."""
-    receiver = HttpReceiver(host="127.0.0.1", port=free_port())
-    server = ThreadingHTTPServer((receiver.host, receiver.port), _handler_for(receiver))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="http-receiver", daemon=True)
-    thread.start()
-    try:
+    with http_receiver_running() as receiver:
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
