@@ -1,5 +1,6 @@
-"""Security settings: HTTPS, HSTS and cookies in production; the /metrics token; /healthz caching; sessions;
-login throttling (django-axes); the Content-Security-Policy (django-csp)."""
+"""Security settings: HTTPS, HSTS and cookies in production; the /metrics and ingest tokens; /healthz caching;
+sessions; login throttling (django-axes); the ingest rate limit (django-ratelimit); the Content-Security-Policy
+(django-csp)."""
 
 from datetime import timedelta
 
@@ -26,6 +27,14 @@ X_FRAME_OPTIONS = "DENY"
 
 # /metrics answers `Authorization: Bearer <METRICS_TOKEN>` (empty: only logged-in staff, admins, operators).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# POST /ingest/operations (the push plugin) and /ingest/eventbridge (an EventBridge API destination) answer only
+# `Authorization: Bearer <INGEST_TOKEN>`; empty: both refuse everything (401). Required in production
+# (`check --deploy`, dashboard.W004).
+INGEST_TOKEN = env.str("INGEST_TOKEN", default="")
+# Requests per client address (LOGIN_CLIENT_IP_HEADER behind a proxy) to each ingest endpoint, django-ratelimit's
+# "count/period" form; past it, 429 with Retry-After. 6000/m is a fleet of about 100 concurrently running functions
+# behind one NAT address, each flushing once a second; a wrong token is refused within the same budget.
+INGEST_RATE_LIMIT = env.str("INGEST_RATE_LIMIT", default="6000/m")
 # /healthz: anonymous callers get the state of a check run at most once per this many seconds (all processes).
 HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=10)
 
