@@ -16,6 +16,10 @@
   CallbackStartedDetails.Timeout/HeartbeatTimeout and InvocationCompletedDetails (`state`),
   CallbackTimeoutException for closed callbacks, Lambda-shaped errors (`errors`), and
   Pause/Resume/Delete, which the emulator lacks (`pause`).
+- status events: with `LOCAL_EVENTBRIDGE_URL` set, the `Durable Execution Status Change`
+  event AWS puts on EventBridge (RUNNING, then SUCCEEDED/FAILED/TIMED_OUT/STOPPED) is POSTed
+  there, as an EventBridge API destination sends it, for every start and end the gateway
+  observes (`eventbridge`; `LOCAL_EVENTBRIDGE_TOKEN` as `Authorization: Bearer`).
 - errors have Lambda's shape (`X-Amzn-ErrorType` header, `Type`/`Message` body);
   a handler that raises answers 200 with `X-Amz-Function-Error: Unhandled`;
   requests over 6 MB answer 413.
@@ -26,7 +30,7 @@
   matches console-facing operations and Invoke, never the SDK's checkpoint/state calls.
 
 Run: python -m functions.gateway --port 3001 --emulator http://127.0.0.1:5000 \
-        [--function NAME=module:function[,timeout=S][,retention=D][,plain] ...]
+        [--function NAME=module:function[,timeout=S][,retention=D][,plain] ...] [--eventbridge-url URL]
 """
 
 from functions.gateway.server import Gateway, main, serve

@@ -74,6 +74,7 @@ class DurableApi:
         for item in gateway.emulator.executions_all(spec.name):
             record = gateway.state.peek(item["DurableExecutionArn"])
             item["DurableExecutionArn"] = gateway.arns.remember_item(item)
+            gateway.events.observed(item)  # an end the gateway did not see happen (the emulator's timeouts)
             pairs.append((item, record))
         self._json(200, translate.list_page(pairs, query))
 
@@ -87,6 +88,7 @@ class DurableApi:
             described = gateway.emulator.describe(emulator_arn)
             gateway.arns.remember_item(described)
             gateway.arns.translate(described)
+            gateway.events.observed(described)
             spec = gateway.registry.get(described.get("FunctionArn", "").split(":function:")[-1].split(":")[0])
             config = spec.durable_config() if spec else None
             return self._json(200, translate.describe_overlay(described, state.peek(emulator_arn), include, config))
@@ -116,6 +118,7 @@ class DurableApi:
         status, headers, payload = self._proxy(self._with_query(path), body)
         if operation == "StopDurableExecution":
             pausing.release(state, emulator_arn)
+            gateway.events.ended(emulator_arn, gateway.arns.aws(emulator_arn))
         self._send(status, self._translated(payload), headers)
 
     def _execution_op(self, emulator_arn: str) -> dict:

@@ -14,12 +14,13 @@ MAX_PAGES = 1000  # a bound on one fetch-all (1,000,000 items)
 
 
 class Emulator:
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout: float = 960):
         self.url = urlsplit(url)
+        self.timeout = timeout
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         """(status, headers, payload); OSError when the emulator cannot be reached."""
-        connection = http.client.HTTPConnection(self.url.hostname, self.url.port, timeout=960)
+        connection = http.client.HTTPConnection(self.url.hostname, self.url.port, timeout=self.timeout)
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()

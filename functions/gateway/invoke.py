@@ -2,7 +2,8 @@
 
 Every invocation of a durable function (the emulator calls the gateway for each one) is
 recorded (start, end, request id, error) for the history's InvocationCompleted events, is
-held while its execution is paused, and sees its execution's AWS-shaped ARN.
+held while its execution is paused, and sees its execution's AWS-shaped ARN. Starts and
+invocations that end an execution are told to the status events (`eventbridge`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from functions.gateway import pause as pausing
 from functions.gateway.arns import ArnBook
 from functions.gateway.emulator import Emulator
 from functions.gateway.errors import GatewayError
+from functions.gateway.eventbridge import StatusEvents
 from functions.gateway.state import GatewayState
 from functions.registry import FunctionSpec
 
 logger = logging.getLogger("gateway")
 
 ACCOUNT_ID = "123456789012"
+# An invocation's output status (the SDK's DurableExecutionInvocationOutput) that ends its execution.
+ENDING_OUTPUT_STATUSES = {"SUCCEEDED", "FAILED"}
 
 
 class LambdaContext:
@@ -47,11 +51,14 @@ class LambdaContext:
 
 
 class Invoker:
-    def __init__(self, region: str, emulator: Emulator, arns: ArnBook, state: GatewayState):
+    def __init__(
+        self, region: str, emulator: Emulator, arns: ArnBook, state: GatewayState, events: StatusEvents | None = None
+    ):
         self.region = region
         self.emulator = emulator
         self.arns = arns
         self.state = state
+        self.events = events
         self._handlers: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -74,11 +81,18 @@ class Invoker:
         if execution is not None and not pausing.hold_while_paused(self.state, execution):
             raise GatewayError("TooManyRequestsException", "The durable execution is paused or stopped", 429)
         record = self.state.invocation_started(execution, context.aws_request_id) if execution else None
+        events = self.events if execution is not None else None
+        aws_arn = event["DurableExecutionArn"] if events is not None else ""
+        if events is not None:
+            events.invoked(execution, aws_arn)
         error = None
+        ending = False
         try:
             result = handler(event, context)
             payload = json.dumps(result, default=str).encode()
+            ending = isinstance(result, dict) and result.get("Status") in ENDING_OUTPUT_STATUSES
         except Exception as exc:
+            ending = True  # the emulator may end the execution on a function error
             logger.exception("handler %s raised", spec.name)
             error = {"ErrorType": type(exc).__name__, "ErrorMessage": str(exc)}
             payload = json.dumps(
@@ -93,6 +107,8 @@ class Invoker:
         finally:
             if record is not None:
                 self.state.invocation_ended(execution, record, error)
+        if ending and events is not None:
+            events.ended(execution, aws_arn)
         return 200, payload, headers
 
     def _durable_invocation(self, spec: FunctionSpec, event) -> str | None:
@@ -106,6 +122,7 @@ class Invoker:
     def start(self, spec: FunctionSpec, qualifier: str | None, body: bytes, execution_name: str | None) -> str:
         """Start a durable execution in the emulator (as Lambda's front door does); its AWS ARN."""
         name = execution_name or str(uuid.uuid4())
+        started = time.time()
         request = {
             "AccountId": ACCOUNT_ID,
             "FunctionName": spec.name,
@@ -124,4 +141,8 @@ class Invoker:
             raise
         emulator_arn = answer["ExecutionArn"]
         # Remember before the emulator's first invocation needs it.
-        return self.arns.remember(emulator_arn, spec.name, name, qualifier or "$LATEST")
+        arn = self.arns.remember(emulator_arn, spec.name, name, qualifier or "$LATEST")
+        if self.events is not None:
+            fallback = {"DurableExecutionArn": arn, "DurableExecutionName": name, "StartTimestamp": started}
+            self.events.started(emulator_arn, arn, fallback)
+        return arn

@@ -16,6 +16,7 @@ from functions.gateway.arns import ArnBook, is_aws_arn
 from functions.gateway.durable import DURABLE_PREFIX, DurableApi
 from functions.gateway.emulator import Emulator
 from functions.gateway.errors import GatewayError, error_body, invalid, not_found
+from functions.gateway.eventbridge import StatusEvents
 from functions.gateway.faults import Faults
 from functions.gateway.invoke import ACCOUNT_ID, Invoker
 from functions.gateway.limits import (
@@ -34,12 +35,21 @@ logger = logging.getLogger("gateway")
 INVOKE_PREFIX = "/2015-03-31/functions/"
 FAULTS_PATH = "/_gateway/faults"
 HANDLER_INVOKE_HEADER = "X-Dex-Handler-Invoke"
+EVENTS_EMULATOR_TIMEOUT_SECONDS = 5
 
 
 class Gateway:
-    """Everything the request handlers share: registry, emulator, ARN book, state, faults."""
+    """Everything the request handlers share: registry, emulator, ARN book, state, faults, status events."""
 
-    def __init__(self, registry: dict[str, FunctionSpec], emulator_url: str, region: str):
+    def __init__(
+        self,
+        registry: dict[str, FunctionSpec],
+        emulator_url: str,
+        region: str,
+        *,
+        eventbridge_url: str = "",
+        eventbridge_token: str = "",
+    ):
         from functions.gateway.state import GatewayState
 
         self.registry = registry
@@ -49,7 +59,18 @@ class Gateway:
         self.state = GatewayState()
         self.faults = Faults()
         self.allowed_hosts = allowed_hosts()
-        self.invoker = Invoker(region, self.emulator, self.arns, self.state)
+        # The events' own reads of the emulator, with a short timeout (they run on the emitter's thread).
+        self._events_emulator = Emulator(emulator_url, timeout=EVENTS_EMULATOR_TIMEOUT_SECONDS)
+        self.events = StatusEvents(eventbridge_url, eventbridge_token, describe=self._describe_for_events)
+        self.invoker = Invoker(region, self.emulator, self.arns, self.state, self.events)
+
+    def _describe_for_events(self, emulator_arn: str) -> dict | None:
+        """The emulator's GetDurableExecution answer with the execution's AWS ARN (None if it cannot say)."""
+        described = self._events_emulator.describe_or_none(emulator_arn)
+        if not described or described.get("DurableExecutionArn") != emulator_arn:
+            return None
+        described["DurableExecutionArn"] = self.arns.remember_item(described)
+        return described
 
     def _executions_quiet(self, function: str) -> list[dict]:
         try:
@@ -165,7 +186,11 @@ class GatewayHandler(DurableApi, BaseHTTPRequestHandler):
             elif path == FAULTS_PATH:
                 self._faults()
             elif path == "/health" and self.command == "GET":
-                self._json(200, {"status": "ok", "functions": sorted(self.gateway.registry)})
+                gateway = self.gateway
+                self._json(
+                    200,
+                    {"status": "ok", "functions": sorted(gateway.registry), "eventbridge": gateway.events.snapshot()},
+                )
             else:
                 raise GatewayError("UnrecognizedClientException", f"Unknown path: {self.command} {path}", 404)
         except GatewayError as error:
@@ -242,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=module:function",
         help="register a handler (repeatable); also LAMBDA_FUNCTIONS=comma;separated",
     )
+    parser.add_argument(
+        "--eventbridge-url",
+        default=os.environ.get("LOCAL_EVENTBRIDGE_URL", ""),
+        help="POST a `Durable Execution Status Change` event here when an execution starts or ends "
+        "(also LOCAL_EVENTBRIDGE_URL; empty: off); LOCAL_EVENTBRIDGE_TOKEN is sent as `Authorization: Bearer`",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -255,13 +286,21 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
 
-    server = serve(args.host, args.port, Gateway(registry, args.emulator, region))
+    gateway = Gateway(
+        registry,
+        args.emulator,
+        region,
+        eventbridge_url=args.eventbridge_url,
+        eventbridge_token=os.environ.get("LOCAL_EVENTBRIDGE_TOKEN", ""),
+    )
+    server = serve(args.host, args.port, gateway)
     logger.info(
-        "Lambda gateway on http://%s:%s (emulator %s) serving %s",
+        "Lambda gateway on http://%s:%s (emulator %s) serving %s; status events %s",
         args.host,
         args.port,
         args.emulator,
         ", ".join(sorted(registry)),
+        f"to {gateway.events.url}" if gateway.events.enabled else "off",
     )
     try:
         server.serve_forever()
@@ -269,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+        gateway.events.close()
     return 0
 
 
