@@ -63,3 +63,77 @@ def test_table_matches_what_the_dashboard_queries(cloudformation):
         {"AttributeName": "status", "KeyType": "HASH"},
         {"AttributeName": "createdAt", "KeyType": "RANGE"},
     ]
+
+
+def test_push_to_the_console_is_optional_and_needs_a_token(cloudformation):
+    parameters = cloudformation["Parameters"]
+    assert parameters["ConsoleUrl"]["Default"] == ""
+    assert parameters["ConsoleIngestToken"]["NoEcho"] is True
+    assert cloudformation["Conditions"]["PushToConsole"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ConsoleUrl"}, ""]}]}
+    (rule,) = cloudformation["Rules"].values()
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ConsoleIngestToken"}, ""]}]}
+    pushing = [
+        name
+        for name, resource in cloudformation["Resources"].items()
+        if resource["Type"].startswith(("AWS::Events::", "AWS::SQS::")) or name == "ConsoleEventsRole"
+    ]
+    assert len(pushing) == 6
+    assert all(cloudformation["Resources"][name].get("Condition") == "PushToConsole" for name in pushing)
+
+
+def test_the_function_reports_to_the_console_through_its_plugin(cloudformation):
+    variables = cloudformation["Resources"]["OrderApprovalFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["DURABLE_EXECUTION_PLUGINS"] == {"Fn::If": ["PushToConsole", "durable-console", ""]}
+    assert variables["DURABLE_CONSOLE_PUSH_URL"] == {
+        "Fn::If": ["PushToConsole", {"Fn::Sub": "${ConsoleUrl}/ingest/operations"}, ""]
+    }
+    assert variables["DURABLE_CONSOLE_PUSH_TOKEN"] == {"Ref": "ConsoleIngestToken"}
+    # The plugin is installed from the function's requirements (CodeUri is the repository root).
+    requirements = (TEMPLATE.parent / "requirements.txt").read_text().splitlines()
+    assert any(line.split()[-1] == "./functions/console_push" for line in requirements if line.strip())
+
+
+def test_eventbridge_sends_the_functions_status_changes_to_the_console(cloudformation):
+    resources = cloudformation["Resources"]
+    rule = resources["ExecutionStatusChangeRule"]
+    assert rule["Type"] == "AWS::Events::Rule"
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.lambda"]
+    assert pattern["detail-type"] == ["Durable Execution Status Change"]
+    function_arn = {"Fn::GetAtt": ["OrderApprovalFunction", "Arn"]}
+    assert pattern["detail"]["functionArn"] == [function_arn, {"prefix": {"Fn::Sub": "${OrderApprovalFunction.Arn}:"}}]
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ConsoleEventsDestination", "Arn"]}
+    assert target["RoleArn"] == {"Fn::GetAtt": ["ConsoleEventsRole", "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ConsoleEventsDeadLetterQueue", "Arn"]}}
+    assert 0 < target["RetryPolicy"]["MaximumRetryAttempts"] <= 185
+    assert 60 <= target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 86400
+
+    destination = resources["ConsoleEventsDestination"]["Properties"]
+    assert destination["InvocationEndpoint"] == {"Fn::Sub": "${ConsoleUrl}/ingest/eventbridge"}
+    assert destination["HttpMethod"] == "POST"
+    assert 1 <= destination["InvocationRateLimitPerSecond"] <= 300
+    assert destination["ConnectionArn"] == {"Fn::GetAtt": ["ConsoleEventsConnection", "Arn"]}
+
+    connection = resources["ConsoleEventsConnection"]["Properties"]
+    assert connection["AuthorizationType"] == "API_KEY"
+    assert connection["AuthParameters"]["ApiKeyAuthParameters"] == {
+        "ApiKeyName": "Authorization",
+        "ApiKeyValue": {"Fn::Sub": "Bearer ${ConsoleIngestToken}"},
+    }
+
+    role = resources["ConsoleEventsRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    ((statement,),) = [policy["PolicyDocument"]["Statement"] for policy in role["Policies"]]
+    assert statement == {
+        "Effect": "Allow",
+        "Action": "events:InvokeApiDestination",
+        "Resource": {"Fn::GetAtt": ["ConsoleEventsDestination", "Arn"]},
+    }
+    (queue_statement,) = resources["ConsoleEventsDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert queue_statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert queue_statement["Action"] == "sqs:SendMessage"
+    assert queue_statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {
+        "Fn::GetAtt": ["ExecutionStatusChangeRule", "Arn"]
+    }
