@@ -5,21 +5,35 @@ order-approval function), a Celery worker, Celery beat, the Django dashboard and
 unless EMAIL_URL is set, an SMTP sink that keeps the console's emails under var/mail/,
 in one log stream with a prefix per process. Ctrl-C stops everything it started.
 Data lives under var/ and survives restarts.
+
+Push, then poll: the functions in the gateway report to the dashboard's
+/ingest/operations through the durable-console plugin, and the gateway sends the
+EventBridge status change events AWS would to /ingest/eventbridge, both with the
+ingest token of this run (INGEST_TOKEN if set, else a fresh one), which the web
+and Celery processes get as INGEST_TOKEN.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from devstack import dynamodb_local, services
 from devstack.paths import PROJECT_DIR, var_dir
+
+# The in-function push plugin (functions/console_push): its entry point, as the durable-execution SDK finds it.
+PUSH_PLUGIN = "durable-console"
+PUSH_PLUGIN_GROUP = "aws_durable_execution.plugins"
+CONSOLE_PROCESSES = ("web", "worker", "beat")  # the processes that check the ingest token
 
 COLOURS = ["\033[36m", "\033[33m", "\033[35m", "\033[32m", "\033[34m", "\033[31m", "\033[37m"]
 RESET = "\033[0m"
@@ -44,9 +58,37 @@ class Ports:
         )
 
 
+def ingest_token(environ: Mapping[str, str]) -> str:
+    """The ingest token of this run: INGEST_TOKEN if set, else a fresh random one."""
+    return environ.get("INGEST_TOKEN", "").strip() or secrets.token_urlsafe(32)
+
+
+def push_plugin_installed() -> bool:
+    """Whether the SDK would find the push plugin; naming a plugin it cannot find fails every durable function."""
+    return bool(metadata.entry_points(group=PUSH_PLUGIN_GROUP, name=PUSH_PLUGIN))
+
+
+def process_environments(
+    *, dashboard_port: int, token: str, plugin_installed: bool, environ: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """What each process gets on top of the shared environment: the ingest token for the console's processes;
+    for the gateway (where the functions run) the push plugin and the EventBridge events, both to this dashboard."""
+    console = f"http://127.0.0.1:{dashboard_port}"
+    plugins = environ.get("DURABLE_EXECUTION_PLUGINS", PUSH_PLUGIN if plugin_installed else "")
+    gateway = {
+        "DURABLE_EXECUTION_PLUGINS": plugins,
+        "DURABLE_CONSOLE_PUSH_URL": f"{console}/ingest/operations",
+        "DURABLE_CONSOLE_PUSH_TOKEN": token,
+        "LOCAL_EVENTBRIDGE_URL": f"{console}/ingest/eventbridge",
+        "LOCAL_EVENTBRIDGE_TOKEN": token,
+    }
+    return {"gateway": gateway, **{name: {"INGEST_TOKEN": token} for name in CONSOLE_PROCESSES}}
+
+
 class Supervisor:
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], process_env: dict[str, dict[str, str]] | None = None):
         self.env = env
+        self.process_env = process_env or {}  # name -> variables only that process gets
         self.processes: dict[str, subprocess.Popen] = {}
         self.stopping = threading.Event()
         self.failed = False
@@ -65,7 +107,7 @@ class Supervisor:
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=self.env,
+            env={**self.env, **self.process_env.get(name, {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -149,7 +191,17 @@ def main() -> int:
     }
     if ports.mail:
         env["MAIL_SINK_PORT"] = str(ports.mail)
-    supervisor = Supervisor(env)
+    plugin_installed = push_plugin_installed()
+    process_env = process_environments(
+        dashboard_port=ports.dashboard, token=ingest_token(os.environ), plugin_installed=plugin_installed, environ=env
+    )
+    supervisor = Supervisor(env, process_env)
+    if not plugin_installed:
+        supervisor.log(
+            "run",
+            f"the push plugin ({PUSH_PLUGIN}) is not installed: the functions do not report their progress "
+            "(pip install -e ./functions/console_push); the gateway's status events and the poller still run",
+        )
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
     try:
         if ports.mail:
@@ -224,6 +276,10 @@ def main() -> int:
         password = os.environ.get("DEMO_PASSWORD") or (
             password_file.read_text().strip() if password_file.exists() else "(see bootstrap output above)"
         )
+        plugin_state = (
+            "plugin -> /ingest/operations" if process_env["gateway"]["DURABLE_EXECUTION_PLUGINS"] else "plugin off"
+        )
+        token_source = "INGEST_TOKEN" if os.environ.get("INGEST_TOKEN", "").strip() else "generated for this run"
         banner = [
             "",
             f"Durable Console is up: http://127.0.0.1:{ports.dashboard}/",
@@ -235,6 +291,7 @@ def main() -> int:
                 if ports.mail
                 else "  emails: sent through EMAIL_URL"
             ),
+            f"  push: {plugin_state}, gateway status events -> /ingest/eventbridge; ingest token: {token_source}",
             "  Ctrl-C stops everything; data stays under var/.",
             "",
         ]
