@@ -14,7 +14,8 @@ from django.conf import settings as django_settings
 
 from core.aws import aws_clients_reset
 from core.roles import ADMINS, APPROVERS, OPERATORS
-from tests.localstack import TEST_REGION, local_stack_start
+from tests.localstack import TEST_REGION, local_stack_start, push_env
+from tests.receivers import http_receiver_running
 from tests.workflows.registry import TEST_FUNCTIONS
 
 # The `production` marker (PostgreSQL + Redis): skipped with a reason under `make test`.
@@ -37,11 +38,24 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message:
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory):
+def push_receiver():
+    """Where the session stack's functions report (push plugin) and its gateway sends EventBridge events: a real
+    HTTP receiver the push tests read and replay into the console's ingest endpoints."""
+    with http_receiver_running() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory, push_receiver):
     """DynamoDB Local + durable-execution emulator + Lambda gateway, started by the first test that asks for
     it (directly or through `aws`, `lambda_client`, ...) and kept for the rest of the session. Nothing is
-    autouse, so tests that need none of it (tests/unit) never start it."""
-    stack = local_stack_start(log_dir=tmp_path_factory.mktemp("localstack"), functions=TEST_FUNCTIONS)
+    autouse, so tests that need none of it (tests/unit) never start it. Its functions run with the push
+    plugin enabled, reporting to `push_receiver`."""
+    stack = local_stack_start(
+        log_dir=tmp_path_factory.mktemp("localstack"),
+        functions=TEST_FUNCTIONS,
+        gateway_env=push_env(push_receiver.base_url),
+    )
     django_settings.DYNAMODB_ENDPOINT_URL = stack.dynamodb_url
     django_settings.LAMBDA_ENDPOINT_URL = stack.gateway_url
     django_settings.AWS_LOCAL_CREDENTIALS = True
