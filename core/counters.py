@@ -2,6 +2,8 @@
 
 `counter_incr("durable_api_calls", operation="get_durable_execution")` adds one
 to a labelled series; `/metrics` reads them all back with `counter_series`.
+A histogram is three such counters (`histogram_observe`, `histogram_read`): one
+series per bucket, the count, and the sum in milliseconds (counters are integers).
 
 On Redis each counter is one hash (field = the labels, value = the count) and
 increments are atomic HINCRBY, so counts are exact across processes and
@@ -15,6 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -90,6 +96,53 @@ def counters_clear(*names: str) -> None:
         cache.delete_many([f"{_NAMESPACE}:{name}:{field}" for field in fields] + [f"{_NAMESPACE}:{name}:series"])
 
 
+@dataclass(frozen=True)
+class HistogramSnapshot:
+    buckets: list[tuple[str, int]]  # (upper bound as Prometheus writes it, cumulative count), "+Inf" last
+    count: int
+    sum: float
+
+
+def _bound(bound: float) -> str:
+    return "+Inf" if math.isinf(bound) else repr(float(bound))
+
+
+def histogram_observe(name: str, values: Iterable[float], *, buckets: tuple[float, ...]) -> None:
+    """Add observations to the histogram `name` (a batch at once: one increment per bucket touched).
+
+    Negative values (clocks a little apart) count as 0. `buckets` are the finite upper bounds, ascending.
+    """
+    per_bucket: Counter[str] = Counter()
+    count, total = 0, 0.0
+    for value in values:
+        value = max(0.0, float(value))
+        per_bucket[_bound(next((bound for bound in buckets if value <= bound), math.inf))] += 1
+        count += 1
+        total += value
+    if not count:
+        return
+    for bound, amount in per_bucket.items():
+        counter_incr(f"{name}_bucket", amount, le=bound)
+    counter_incr(f"{name}_count", count)
+    counter_incr(f"{name}_sum_ms", round(total * 1000))
+
+
+def histogram_read(name: str, *, buckets: tuple[float, ...]) -> HistogramSnapshot:
+    """The histogram `name` with cumulative buckets, as Prometheus expects them."""
+    per_bucket = {series.get("le", ""): value for series, value in counter_series(f"{name}_bucket")}
+    cumulative, running = [], 0
+    for bound in (*buckets, math.inf):
+        running += per_bucket.get(_bound(bound), 0)
+        cumulative.append((_bound(bound), running))
+    return HistogramSnapshot(
+        buckets=cumulative, count=counter_total(f"{name}_count"), sum=counter_total(f"{name}_sum_ms") / 1000
+    )
+
+
 API_CALLS = "durable_api_calls"
 API_THROTTLES = "durable_api_throttles"
 API_ERRORS = "durable_api_errors"
+PUSH_EVENTS = "push_events"  # {source}: plugin, eventbridge
+PUSH_REJECTED = "push_rejected"  # {reason}
+PUSH_LAG = "push_lag_seconds"  # histogram: event time to stored
+PUSH_LAG_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)

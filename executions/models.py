@@ -9,16 +9,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from executions.statuses import TERMINAL_STATUSES, ActionKind, ActionOutcome, ExecutionStatus
+from executions.statuses import TERMINAL_STATUSES, ActionKind, ActionOutcome, ExecutionStatus, PushSettlement
 
 __all__ = [
     "TERMINAL_STATUSES",
+    "EventBridgeEvent",
     "Execution",
     "HistoryEvent",
     "Invocation",
     "MonitoredFunction",
     "Operation",
     "OperatorAction",
+    "PushedOperation",
 ]
 
 
@@ -38,6 +40,12 @@ class MonitoredFunction(models.Model):
     last_sync_error_at = models.DateTimeField(null=True, blank=True)
     last_sync_stats = models.JSONField(
         null=True, blank=True, help_text="The last cycle's counters: listed, history_fetches, events_added, api_calls."
+    )
+    listed_at = models.DateTimeField(null=True, blank=True, help_text="Last successful listing of its executions.")
+    eventbridge_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last EventBridge status event received for one of its executions (then it is listed less often).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -126,6 +134,17 @@ class Execution(models.Model):
     )
     attention_check_at = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="When a stuck/overdue threshold is next crossed."
+    )
+    # Push, then poll (executions/push/): what the function's push plugin and EventBridge reported.
+    pushed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last report of the push plugin received (None: it never pushed)."
+    )
+    pushed_status = models.CharField(
+        max_length=32, blank=True, default="", help_text="A status reported by a push that the history lacks yet."
+    )
+    pushed_status_at = models.DateTimeField(null=True, blank=True, help_text="When pushed_status was received.")
+    eventbridge_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last EventBridge status event received for it."
     )
 
     # What it is doing now and why it needs attention (computed at sync time)
@@ -254,6 +273,64 @@ class Invocation(models.Model):
 
     def __str__(self) -> str:
         return f"invocation {self.request_id or self.event_id}"
+
+
+class PushedOperation(models.Model):
+    """One operation's newest state as the push plugin reported it: the highest version per (execution, operation).
+
+    Shown at once (an overlay of the history's Operation, marked "reported, awaiting history") until the history
+    shows the same state (`settled_at`, `settled_by`): the history stays the source of truth. Never a payload or a
+    callback id: only sizes, names, times, statuses and error texts.
+    """
+
+    Settlement = PushSettlement
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="pushed_operations")
+    operation_id = models.CharField(max_length=256)
+    parent_operation_id = models.CharField(max_length=256, blank=True, default="")
+    name = models.CharField(max_length=256, blank=True, default="")
+    op_type = models.CharField(max_length=32)  # as Operation.op_type: step, wait, callback, context, ... (open set)
+    sub_type = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=32)  # open set
+    attempt = models.IntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    error_type = models.CharField(max_length=512, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    result_size = models.IntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    hook = models.CharField(max_length=32, blank=True, default="")
+    version_attempt = models.IntegerField(default=0)
+    version_rank = models.SmallIntegerField(default=0)
+    observed_at = models.DateTimeField(null=True, blank=True, help_text="When the plugin's hook ran.")
+    received_at = models.DateTimeField(help_text="When the console stored this version.")
+    settled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the history showed this state (None: reported, awaiting history)."
+    )
+    settled_by = models.CharField(max_length=16, blank=True, default="", choices=PushSettlement.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "operation_id"], name="uniq_pushed_operation"),
+        ]
+        indexes = [models.Index(fields=["execution", "settled_at"], name="pushed_unsettled_idx")]
+
+    def __str__(self) -> str:
+        return f"pushed {self.op_type} {self.name or self.operation_id} {self.status}"
+
+
+class EventBridgeEvent(models.Model):
+    """The id of an EventBridge event already applied: a redelivery (EventBridge retries for up to 24 h) is a
+    duplicate. Rows older than two days are pruned. Only the id, ARN, status and times are kept."""
+
+    event_id = models.CharField(max_length=256, unique=True)
+    execution_arn = models.CharField(max_length=2048, blank=True, default="")
+    status = models.CharField(max_length=32, blank=True, default="")
+    event_time = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"EventBridge {self.event_id} {self.status}"
 
 
 class OperatorAction(models.Model):

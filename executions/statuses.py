@@ -81,6 +81,14 @@ FAILED_OPERATION_STATUSES = (OperationStatus.FAILED, OperationStatus.TIMED_OUT, 
 CallbackState = OperationStatus  # the same values: a callback is an operation
 
 
+class PushSettlement(models.TextChoices):
+    """How a pushed operation state stopped being shown as "reported, awaiting history"."""
+
+    HISTORY = "history", "shown by the history"
+    FINAL = "final", "the history is complete"  # whatever it lacks did not happen as far as storage goes
+    STALE = "stale", "the history moved on without it"
+
+
 class ActionKind(models.TextChoices):
     FAIL_CALLBACK = "fail_callback", "Fail callback"
     HEARTBEAT = "heartbeat", "Heartbeat"
