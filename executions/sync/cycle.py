@@ -1,5 +1,8 @@
 """One poll cycle (`functions_sync`): list each monitored function's executions, then fetch the histories
-of the executions that are due by priority (scheduler.py), within the API budget."""
+of the executions that are due by priority (scheduler.py), within the API budget.
+
+The listing is a repair sweep where EventBridge announces executions (executions/push/): a function whose
+status events arrived within SYNC_LIST_INTERVAL_SECONDS is listed at most that often; others every cycle."""
 
 from __future__ import annotations
 
@@ -36,9 +39,11 @@ def monitored_functions_seed(*, names: list[str] | None = None) -> list[Monitore
 
 
 def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
-    """One full cycle; returns {"functions", "listed", "history_fetches", "events_added", "api_calls", "duration_ms"}.
+    """One full cycle; returns {"functions", "listed", "list_skipped", "history_fetches", "events_added",
+    "api_calls", "duration_ms"}.
 
-    Histories are fetched inline, or handed to `dispatch(execution_id)` (the Celery beat task fans out).
+    Histories are fetched inline, or handed to `dispatch(execution_id)` (the Celery beat task fans out). A function
+    named in `function_name` is always listed; the others when `list_due` says so.
     """
     began, calls_before = time.monotonic(), durable_api.api_calls_made()
     monitored_functions_seed()
@@ -49,14 +54,19 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
         functions = MonitoredFunction.objects.filter(name=name, qualifier=qualifier)
     functions = list(functions)
 
-    listed, list_calls, listed_ok = 0, 0, []
+    listed, list_calls, listed_ok, skipped = 0, 0, [], 0
     for function in functions:
         function.last_sync_started_at = timezone.now()
         function.save(update_fields=["last_sync_started_at"])
+        if not function_name and not list_due(function=function, now=function.last_sync_started_at):
+            listed_ok.append(function)  # EventBridge announces its executions: the cycle is as fresh as a listing
+            skipped += 1
+            continue
         calls = durable_api.api_calls_made()
         try:
             listed += function_list_sync(function=function)
             listed_ok.append(function)
+            MonitoredFunction.objects.filter(pk=function.pk).update(listed_at=function.last_sync_started_at)
         except durable_api.DurableApiError as error:
             logger.warning("listing %s failed: %s", function, error)
             MonitoredFunction.objects.filter(pk=function.pk).update(
@@ -91,6 +101,7 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
     stats = {
         "functions": len(functions),
         "listed": listed,
+        "list_skipped": skipped,
         "history_fetches": fetches,
         "events_added": added,
         "api_calls": durable_api.api_calls_made() - calls_before,
@@ -102,6 +113,15 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
             last_sync_succeeded_at=finished, last_sync_error="", last_sync_stats=stats
         )
     return stats
+
+
+def list_due(*, function: MonitoredFunction, now: datetime) -> bool:
+    """Whether to list the function this cycle: always, unless its EventBridge status events are flowing (one
+    arrived within SYNC_LIST_INTERVAL_SECONDS); then once per SYNC_LIST_INTERVAL_SECONDS, to find an execution
+    whose event was lost."""
+    interval = timedelta(seconds=settings.SYNC_LIST_INTERVAL_SECONDS)
+    flowing = function.eventbridge_at is not None and now - function.eventbridge_at <= interval
+    return not flowing or function.listed_at is None or now - function.listed_at >= interval
 
 
 def fetch_budget(*, list_calls: int, now: datetime | None = None) -> int:

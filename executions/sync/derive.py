@@ -14,17 +14,26 @@ from core.decoding import error_decode, payload_decode
 from core.time import timestamp_parse
 from executions.models import Execution, HistoryEvent, Invocation, Operation
 from executions.operations import execution_status_from, operation_derive
+from executions.push.settle import pushes_settle
 from executions.statuses import TERMINAL_STATUSES, ExecutionStatus
 from executions.sync.planning import assess_and_plan
 from executions.sync.tree import operation_tree_update
 
 API_ONLY_STATUSES = (ExecutionStatus.PAUSING, ExecutionStatus.DELETING)
+# What a push (executions/push/ingest.py) or the lister may have written since the sync read the row: read again
+# under the row lock, so the save below never puts an older value back.
+CONCURRENT_FIELDS = [
+    "status", "ended_at", "duration_ms", "error_type", "error_message", "pushed_at", "pushed_status",
+    "pushed_status_at", "eventbridge_at", "next_poll_at", "poll_priority", "poll_reason", "poll_backoff_seconds",
+]  # fmt: skip
 
 
 def execution_derive(*, execution: Execution, changed: bool, reached_end: bool, now: datetime | None = None) -> None:
     """Recompute operations/invocations touched by new events, then the execution's summary and schedule."""
     now = now or timezone.now()
     with transaction.atomic():
+        list(Execution.objects.select_for_update().filter(pk=execution.pk).values_list("pk"))  # pushes wait
+        execution.refresh_from_db(fields=CONCURRENT_FIELDS)
         new_events = list(
             HistoryEvent.objects.filter(execution=execution, event_id__gt=execution.derived_event_id).only(
                 "event_id", "event_type", "operation_id", "timestamp", "details"
@@ -40,6 +49,8 @@ def execution_derive(*, execution: Execution, changed: bool, reached_end: bool, 
         terminal_in_history = (execution_status_from(execution_events) or "") in TERMINAL_STATUSES
         if execution.imported or (execution.is_terminal and reached_end and terminal_in_history):
             execution.history_complete = True
+        if execution.pushed_at:  # reports the history now shows stop being shown over it
+            pushes_settle(execution=execution, now=now, final=execution.history_complete)
         if changed:
             execution.last_change_seen_at = now
         assess_and_plan(execution, now=now, changed=changed)
@@ -119,6 +130,10 @@ def _execution_fields_apply(execution: Execution, events: list) -> None:
     status = execution_status_from(events)
     if status == ExecutionStatus.RUNNING and execution.status in API_ONLY_STATUSES:
         status = None  # PAUSING and DELETING have no event: GetDurableExecution's status is newer
+    if status in TERMINAL_STATUSES:
+        execution.pushed_status, execution.pushed_status_at = "", None  # the history's own end: it wins
+    # Never back to running from a terminal status: the history of an execution the list, a push or EventBridge
+    # reported ended may not have its end event yet (a push's end is in `pushed_status` until then).
     if status and (status in TERMINAL_STATUSES or not execution.is_terminal):
         execution.status = status[:32]
         if status in TERMINAL_STATUSES:

@@ -19,7 +19,9 @@ from executions.action_resolution import actions_pending, actions_pending_resolv
 from executions.events import event_columns, event_normalize
 from executions.locks import execution_lock
 from executions.models import Execution, HistoryEvent, Invocation, Operation
-from executions.statuses import PAUSED_STATUSES, ActionKind
+from executions.operations import EXECUTION_EVENT_STATUS
+from executions.push.settle import pushed_status_doubtful
+from executions.statuses import PAUSED_STATUSES, TERMINAL_STATUSES, ActionKind, ExecutionStatus
 from executions.sync.derive import execution_derive
 
 logger = logging.getLogger(__name__)
@@ -131,6 +133,7 @@ def _history_sync_locked(execution: Execution) -> HistorySyncResult:
 
 PAUSE_EVENTS = ("ExecutionPaused", "ExecutionResumed")
 PAUSE_ACTIONS = (ActionKind.PAUSE, ActionKind.RESUME)
+END_EVENTS = tuple(event for event, status in EXECUTION_EVENT_STATUS.items() if status in TERMINAL_STATUSES)
 
 
 def _describe_due(execution: Execution) -> bool:
@@ -140,6 +143,11 @@ def _describe_due(execution: Execution) -> bool:
         return True
     if actions_pending(execution_id=execution.pk).filter(action__in=PAUSE_ACTIONS).exists():
         return True  # an unconfirmed pause or resume: only GetDurableExecution's status proves it
+    if (
+        pushed_status_doubtful(execution, now=timezone.now())
+        and not HistoryEvent.objects.filter(execution=execution, event_type__in=END_EVENTS).exists()
+    ):
+        return True  # a pushed end the history still lacks after the grace period: the service's status decides
     return HistoryEvent.objects.filter(
         execution=execution, event_id__gt=execution.derived_event_id, event_type__in=PAUSE_EVENTS
     ).exists()
@@ -163,6 +171,17 @@ def execution_description_store(*, execution: Execution) -> None:
     }
     if described.status and not execution.is_terminal:
         changes["status"] = described.status[:32]
+    elif (
+        described.status
+        and not ExecutionStatus.is_terminal(described.status)
+        and pushed_status_doubtful(execution, now=timezone.now())
+    ):
+        # A push said it ended, the history has no end event a grace period later and the service says it runs:
+        # the push was wrong (history and service are the source of truth).
+        logger.warning("%s: pushed %s, the service says %s", execution.arn, execution.pushed_status, described.status)
+        changes.update(
+            status=described.status[:32], pushed_status="", pushed_status_at=None, ended_at=None, duration_ms=None
+        )
     Execution.objects.filter(pk=execution.pk).update(**changes)
     for key, value in changes.items():
         setattr(execution, key, value)

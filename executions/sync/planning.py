@@ -11,46 +11,16 @@ from django.utils import timezone
 from core.time import timestamp_parse
 from executions.attention import Pause, Thresholds, execution_assess
 from executions.models import Execution, HistoryEvent, Invocation, Operation
+from executions.push.overlay import is_pushed, operations_overlay
+from executions.push.settle import unsettled_pushes
 from executions.scheduler import NEW, PollConfig, poll_plan
 from executions.statuses import OPEN_OPERATION_STATUSES, PAUSED_STATUSES, TERMINAL_STATUSES, OperationStatus
 
 
 def assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> None:
-    operations = list(
-        Operation.objects.filter(execution=execution).only(
-            "operation_id",
-            "op_type",
-            "sub_type",
-            "name",
-            "status",
-            "started_at",
-            "deadline",
-            "wait_scheduled_end",
-            "attempts",
-            "attempt_history",
-            "heartbeat_timeout_seconds",
-            "extra",
-            "error_type",
-            "first_event_id",
-        )
-    )
-    invocation_errors = list(
-        Invocation.objects.filter(execution=execution).exclude(error_type="").values_list("error_type", "error_message")
-    )
-    assessment = execution_assess(
-        status=execution.status,
-        operations=operations,
-        invocation_errors=invocation_errors,
-        last_event_at=execution.last_event_at,
-        now=now,
-        thresholds=Thresholds.from_settings(),
-        pause=execution_pause_info(execution),
-    )
-    execution.activity = assessment.activity
-    execution.attention_reasons = assessment.reasons
-    execution.needs_attention = bool(assessment.reasons)
-    execution.has_failures = assessment.has_failures
-    execution.attention_check_at = assessment.check_at
+    """Activity and attention, then the next poll. An execution that pushes is polled as a repair sweep only
+    (`pushed`), once the history shows everything it reported (no unsettled report, no reported end)."""
+    operations, pushes = execution_assess_apply(execution, now=now)
     if execution.imported:
         execution.next_poll_at, execution.poll_reason = None, "imported"
         return
@@ -86,11 +56,60 @@ def assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> No
         previous_backoff=execution.poll_backoff_seconds,
         config=PollConfig.from_settings(),
         suspended=suspended,
+        pushed=execution.pushed_at is not None and not pushes and not execution.pushed_status,
     )
     execution.next_poll_at = plan.next_poll_at
     execution.poll_backoff_seconds = plan.backoff_seconds
     execution.poll_priority = plan.priority
     execution.poll_reason = plan.reason
+
+
+def execution_assess_apply(execution: Execution, *, now: datetime) -> tuple[list, list]:
+    """Set the execution's activity and attention from the history's operations, with the reported states the
+    history does not show yet laid over them (executions/push/overlay.py): the pages show a push at once, and a
+    sync of an older history does not take it back. Returns (those operations, the unsettled reports)."""
+    operations = list(
+        Operation.objects.filter(execution=execution).only(
+            "operation_id",
+            "op_type",
+            "sub_type",
+            "name",
+            "status",
+            "started_at",
+            "deadline",
+            "wait_scheduled_end",
+            "attempts",
+            "attempt_history",
+            "heartbeat_timeout_seconds",
+            "extra",
+            "error_type",
+            "first_event_id",
+        )
+    )
+    pushes = unsettled_pushes(execution_id=execution.pk) if execution.pushed_at else []
+    if pushes:
+        operations = operations_overlay(operations, pushes)
+    invocation_errors = list(
+        Invocation.objects.filter(execution=execution).exclude(error_type="").values_list("error_type", "error_message")
+    )
+    assessment = execution_assess(
+        status=execution.status,
+        operations=operations,
+        invocation_errors=invocation_errors,
+        last_event_at=execution.last_event_at,
+        now=now,
+        thresholds=Thresholds.from_settings(),
+        pause=execution_pause_info(execution),
+    )
+    activity = assessment.activity
+    if activity and any(is_pushed(op) and op.operation_id == activity.get("operation_id") for op in operations):
+        activity["pushed"] = True  # "doing now" comes from a report the history does not show yet
+    execution.activity = activity
+    execution.attention_reasons = assessment.reasons
+    execution.needs_attention = bool(assessment.reasons)
+    execution.has_failures = assessment.has_failures
+    execution.attention_check_at = assessment.check_at
+    return operations, pushes
 
 
 def execution_pause_info(execution: Execution) -> Pause | None:
@@ -126,17 +145,8 @@ def attention_refresh(*, now: datetime | None = None, limit: int = 1000) -> int:
     for execution_id in ids:
         execution = Execution.objects.get(pk=execution_id)
         with transaction.atomic():
-            next_poll = (
-                execution.next_poll_at,
-                execution.poll_backoff_seconds,
-                execution.poll_priority,
-                execution.poll_reason,
-            )
-            assess_and_plan(execution, now=now, changed=False)
             # Only the assessment changes here; the poll schedule stays as the last sync planned it.
-            (execution.next_poll_at, execution.poll_backoff_seconds, execution.poll_priority, execution.poll_reason) = (
-                next_poll
-            )
+            execution_assess_apply(execution, now=now)
             execution.save(
                 update_fields=[
                     "activity",
