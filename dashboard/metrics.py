@@ -13,10 +13,20 @@ from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from approvals.models import Decision
-from core.counters import API_CALLS, API_ERRORS, API_THROTTLES, counter_series
+from core.counters import (
+    API_CALLS,
+    API_ERRORS,
+    API_THROTTLES,
+    PUSH_EVENTS,
+    PUSH_LAG,
+    PUSH_LAG_BUCKETS,
+    PUSH_REJECTED,
+    counter_series,
+    histogram_read,
+)
 from core.roles import ADMINS, OPERATORS, user_roles
 from dashboard.task_signals import TASK_FAILURES, TASK_RETRIES
 from executions.models import Execution, HistoryEvent, MonitoredFunction, Operation
@@ -148,6 +158,26 @@ def _notification_families() -> list[CounterMetricFamily]:
     return [family]
 
 
+def _push_families() -> list:
+    """Push, then poll (executions/push/): reports received, how late they were stored, and what was refused."""
+    events = _counter("push_events", "Push events accepted, by source (plugin, eventbridge).", PUSH_EVENTS, ["source"])
+    lag = histogram_read(PUSH_LAG, buckets=PUSH_LAG_BUCKETS)
+    histogram = HistogramMetricFamily(
+        f"{PREFIX}_push_lag_seconds",
+        "Seconds from a pushed event's own time (the plugin's observed_at, EventBridge's status change) to stored.",
+        buckets=lag.buckets,
+        sum_value=lag.sum,
+    )
+    rejected = _counter(
+        "push_rejected",
+        "Push requests and events refused or ignored, by reason (unauthorized, rate_limited, too_large, malformed, "
+        "too_deep, schema, invalid_event, forbidden_field, unknown_kind, unknown_function, imported, deleted).",
+        PUSH_REJECTED,
+        ["reason"],
+    )
+    return [events, histogram, rejected]
+
+
 class ConsoleCollector:
     def collect(self):
         now = timezone.now()
@@ -155,6 +185,7 @@ class ConsoleCollector:
         yield from _execution_families(now)
         yield from _decision_families()
         yield from _notification_families()
+        yield from _push_families()
         yield _counter("api_calls", "Lambda durable-API calls made, by operation.", API_CALLS, ["operation"])
         yield _counter("api_throttles", "TooManyRequestsException answers, by operation.", API_THROTTLES, ["operation"])
         yield _counter(

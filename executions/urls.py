@@ -1,9 +1,12 @@
 from django.urls import path
 
-from executions import detail_views, lifecycle_views, views
+from executions import detail_views, ingest_views, lifecycle_views, views
 
 app_name = "executions"
 urlpatterns = [
+    # Push, then poll: the push plugin's reports and EventBridge's status changes (bearer INGEST_TOKEN, no cookie).
+    path("ingest/operations", ingest_views.ingest_operations, name="ingest_operations"),
+    path("ingest/eventbridge", ingest_views.ingest_eventbridge, name="ingest_eventbridge"),
     path("executions/", views.execution_list, name="list"),
     path("executions/attention/", views.attention, name="attention"),
     path("executions/failures/", views.failures, name="failures"),

@@ -32,6 +32,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": f"{HOST},127.0.0.1",
         "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
+        "INGEST_TOKEN": secrets.token_urlsafe(32),
         "STATIC_ROOT": str(tmp_path / "staticfiles"),
         "VAR_DIR": str(tmp_path / "var"),
         "PYTHONPATH": str(PROJECT),
@@ -75,11 +76,15 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
 @pytest.mark.django_db
 def test_check_deploy_flags_per_machine_defaults_in_production(tmp_path):
     env = production_env(
-        tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}", REDIS_URL=None, CELERY_BROKER_URL=None
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        REDIS_URL=None,
+        CELERY_BROKER_URL=None,
+        INGEST_TOKEN=None,
     )
     result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
-    for check_id in ("dashboard.W001", "dashboard.W002", "dashboard.W003"):
+    for check_id in ("dashboard.W001", "dashboard.W002", "dashboard.W003", "dashboard.W004"):
         assert check_id in result.stderr
 
 
