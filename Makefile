@@ -26,6 +26,8 @@ $(PY):
 $(STAMP): requirements.txt requirements-dev.txt functions/console_push/pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# The push plugin editable, so that edits to functions/console_push are what the local functions run.
+	$(PY) -m pip install --quiet --no-deps -e ./functions/console_push
 	touch $(STAMP)
 
 # The AWS CLI for the tests, in its own virtualenv (it pins an older botocore than the console's).
