@@ -6,7 +6,11 @@
 - idle in a wait (or a step retry delay): not before its scheduled end (TIMER);
 - idle on a callback, a running step or a chained invoke: exponential backoff
   from POLL_IDLE_BASE_SECONDS up to POLL_BACKOFF_CAP_SECONDS (IDLE);
-- finished with a complete history: never again.
+- finished with a complete history: never again;
+- pushed (the function reports its own changes through the console-push plugin, EventBridge its ends):
+  no timer or backoff polls, one repair poll POLL_PUSHED_IDLE_SECONDS after the last fetch (IDLE,
+  "pushed-idle") to find a lost push; a received push makes the execution due at once
+  (`push_received_plan`: NEW, "pushed"), so one fetch confirms what the push showed.
 When more executions are due than the budget allows, `due_select` fills each cycle by
 priority (lower values first, then the longest overdue), except for a reserved share that
 goes to the most overdue executions of any class, so that none starves. Pure functions:
@@ -24,6 +28,7 @@ from django.conf import settings
 
 NEW, FINISHING, TIMER, ACTIVE, IDLE = 0, 1, 2, 3, 4
 REASONS = {NEW: "new", FINISHING: "finishing", TIMER: "timer", ACTIVE: "active", IDLE: "idle"}
+PUSHED, PUSHED_IDLE = "pushed", "pushed-idle"  # reasons of a push's fetch (NEW) and of the repair poll (IDLE)
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class PollConfig:
     idle_base: float
     cap: float
     timer_grace: float
+    pushed_idle: float = 900.0
 
     @classmethod
     def from_settings(cls) -> PollConfig:
@@ -40,6 +46,7 @@ class PollConfig:
             idle_base=settings.POLL_IDLE_BASE_SECONDS,
             cap=settings.POLL_BACKOFF_CAP_SECONDS,
             timer_grace=settings.POLL_WAIT_GRACE_SECONDS,
+            pushed_idle=getattr(settings, "POLL_PUSHED_IDLE_SECONDS", 900),
         )
 
 
@@ -62,6 +69,7 @@ def poll_plan(
     previous_backoff: float,
     config: PollConfig,
     suspended: bool = False,
+    pushed: bool = False,
 ) -> PollPlan:
     """Plan the next history fetch.
 
@@ -70,11 +78,23 @@ def poll_plan(
     or nothing open at all (between invocations).
     `suspended`: the last invocation has completed (its InvocationCompleted is the newest event), so
     new events only come from a timer or a callback: no quick re-poll is needed even after a change.
+    `pushed`: the execution reports its changes itself (console-push plugin; EventBridge reports its end), so
+    its timers and backoff are not polled: the invocation after a timer or a callback reports itself. Only a
+    repair poll `config.pushed_idle` after this fetch, which finds a push that was lost.
     """
     if terminal and history_complete:
         return PollPlan(None, 0, FINISHING, "done")
     if terminal:
         return PollPlan(now, 0, FINISHING, REASONS[FINISHING])
+    if pushed:
+        # After a change with the invocation still running: the ACTIVE re-poll, as without push. Its end report
+        # would make the execution due anyway, and benchmarks/sync.py measures the same calls per change either
+        # way (a report's fetch waits for the next cycle, so under 4 fetches in 10,000 see an invocation running,
+        # and the end report comes before either plan is due); the re-poll reads the rest of the invocation at
+        # once when that report is lost, instead of after pushed_idle.
+        if changed and not suspended:
+            return PollPlan(now + timedelta(seconds=config.active), int(config.active), ACTIVE, REASONS[ACTIVE])
+        return PollPlan(now + timedelta(seconds=config.pushed_idle), int(previous_backoff), IDLE, PUSHED_IDLE)
     future_timers = [moment + timedelta(seconds=config.timer_grace) for moment in timers if moment > now]
     overdue_timers = any(moment <= now for moment in timers)
     if changed and suspended:
@@ -91,6 +111,20 @@ def poll_plan(
     if future_timers and min(future_timers) < plan_at:
         plan_at, priority = min(future_timers), TIMER
     return PollPlan(plan_at, int(backoff), priority, REASONS[priority])
+
+
+def push_received_plan(*, now: datetime, next_poll_at: datetime | None = None) -> PollPlan:
+    """What a push does to the schedule of a running execution (a report of the console-push plugin, or an
+    EventBridge status change): due at once, ahead of timers and idle polls (NEW, "pushed"), so that the next
+    cycle's fetch confirms what the push showed; the console shows the pushed state before that fetch.
+
+    Pushes coalesce: `next_poll_at` is the execution's current plan, and an earlier one is kept (a fetch is
+    due already and will see this push's news; it keeps its place among the most overdue). The backoff
+    starts again from the shortest, as after any news. The caller ignores pushes for executions it does
+    not poll any more (finished with a complete history, imported).
+    """
+    at = next_poll_at if next_poll_at is not None and next_poll_at < now else now
+    return PollPlan(at, 0, NEW, PUSHED)
 
 
 # Share of each cycle's budget for the most overdue executions, whatever their class: a floor, not a boost
