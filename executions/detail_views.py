@@ -28,10 +28,18 @@ from executions.view_helpers import BadQuery, bad_query, page_context, query_int
 MAX_AXIS_MS = 400 * 86400 * 1000  # an axis longer than this is not one a page of ours drew
 
 
-def _waiting_on(execution: Execution, now) -> dict:
+OPEN_KINDS = ("callback", "wait", "step", "chained_invoke")
+
+
+def _waiting_on(execution: Execution, now, pushes: list) -> dict:
+    """The open operations, as the history shows them with the reports it does not show yet laid over them (a
+    callback answered elsewhere is no longer listed; a step reported started is, marked)."""
     if execution.is_terminal or execution.deleted_at:
         return {}
     operations, total = selectors.open_operations(execution=execution)
+    if pushes:
+        operations = selectors.operations_with_pushes(execution=execution, operations=operations, pushes=pushes)
+        operations = [op for op in operations if op.ended_at is None and op.op_type in OPEN_KINDS]
     callbacks = [op for op in operations if op.op_type == "callback"]
     waits = [op for op in operations if op.op_type == "wait"]
     retries = [op for op in operations if op.op_type == "step" and (op.attempts or 0) > 1]
@@ -46,8 +54,16 @@ def _waiting_on(execution: Execution, now) -> dict:
         "retries": retries,
         "steps": steps,
         "invokes": invokes,
-        "more": total - len(operations),
+        "more": max(0, total - len(operations)),
     }
+
+
+def _reported_mark(rows: list[Operation], pushes: list) -> None:
+    """The operations table shows the history's rows; a row with a report the history does not show yet also
+    says what was reported (`op.reported`)."""
+    reported = {push.operation_id: push for push in pushes}
+    for op in rows:
+        op.reported = reported.get(op.operation_id)
 
 
 def _chart_query(chart: Chart | None) -> str:
@@ -57,10 +73,11 @@ def _chart_query(chart: Chart | None) -> str:
     return f"t0={int(chart.start.timestamp() * 1000)}&t1={int(chart.end.timestamp() * 1000)}"
 
 
-def _timeline_context(request, execution: Execution, now: datetime) -> dict:
+def _timeline_context(request, execution: Execution, now: datetime, pushes: list) -> dict:
+    operations = selectors.timeline_operations(execution=execution)
     timeline = timeline_build(
         execution=execution,
-        operations=selectors.timeline_operations(execution=execution),
+        operations=selectors.operations_with_pushes(execution=execution, operations=operations, pushes=pushes),
         invocations=selectors.execution_invocations(execution=execution),
         now=now,
         full_axis=request.GET.get("axis") == "full",
@@ -89,7 +106,7 @@ def _timeline_etag(request, execution_id: int, *, execution: Execution | None = 
     chart's resolution (a bar that grows by less than 1 % of the axis is not a change)."""
     if execution is None:
         execution = (
-            Execution.objects.only("id", "status", "derived_event_id", "started_at", "deleted_at")
+            Execution.objects.only("id", "status", "derived_event_id", "started_at", "deleted_at", "pushed_at")
             .filter(pk=execution_id)
             .first()
         )
@@ -97,6 +114,8 @@ def _timeline_etag(request, execution_id: int, *, execution: Execution | None = 
             return None
     axis = "full" if request.GET.get("axis") == "full" else "fit"
     tag = f"tl-{execution.pk}-{execution.derived_event_id}-{execution.status}-{axis}"
+    if execution.pushed_at:  # reported states are drawn over the history until it shows them
+        tag += f"-p{int(execution.pushed_at.timestamp() * 1000)}"
     if not execution.is_terminal and execution.started_at:
         now = now or timezone.now()
         tag += f"-{int(now.timestamp() // _etag_resolution((now - execution.started_at).total_seconds()))}"
@@ -128,6 +147,8 @@ def execution_detail(request, execution_id: int):
     operations = selectors.operations_page(
         execution=execution, filters=operations_form.filters(), number=operations_form.page_number()
     )
+    pushes = selectors.execution_pushes(execution=execution)
+    _reported_mark(operations.rows, pushes)
     statuses, types = selectors.operation_choices(execution=execution)
     base.update(
         operations=operations, operations_form=operations_form, operation_statuses=statuses, operation_types=types
@@ -142,11 +163,12 @@ def execution_detail(request, execution_id: int):
     context = page_context(
         request,
         **base,
-        **_timeline_context(request, execution, now),
+        **_timeline_context(request, execution, now, pushes),
         history=history,
         history_form=history_form,
         event_types=selectors.history_event_types(execution=execution),
-        waiting=_waiting_on(execution, now),
+        waiting=_waiting_on(execution, now, pushes),
+        push=selectors.execution_push_state(execution=execution, pushes=pushes),
         order_id=selectors.execution_order_id(execution=execution),
         recent_actions=list(execution.actions.order_by("-created_at")[:10]),
         stop_form=StopForm(),
@@ -166,7 +188,10 @@ def execution_timeline(request, execution_id: int):
     execution = selectors.execution_get(execution_id=execution_id)
     if execution is None:
         raise Http404("No such execution in the console's database.")
-    context = page_context(request, execution=execution, **_timeline_context(request, execution, timezone.now()))
+    pushes = selectors.execution_pushes(execution=execution)
+    context = page_context(
+        request, execution=execution, **_timeline_context(request, execution, timezone.now(), pushes)
+    )
     response = _hide_callback_ids(render(request, "executions/detail.html#timeline", context), execution)
     response["Cache-Control"] = "private, no-cache"  # always revalidated: the ETag makes that one 304
     return response
@@ -202,7 +227,10 @@ def timeline_children(request, execution_id: int):
     chart = _axis(request, execution, now)
     page = selectors.group_children_page(execution=execution, group=group, status=status, number=number)
     group_key = "" if group.op_type == "execution" else group.operation_id
-    rows = [chart.row(op, depth=depth, parent_key=group_key, lazy=True) for op in page.rows] if chart else []
+    children = selectors.operations_with_pushes(
+        execution=execution, operations=page.rows, pushes=selectors.execution_pushes(execution=execution), add_new=False
+    )
+    rows = [chart.row(op, depth=depth, parent_key=group_key, lazy=True) for op in children] if chart else []
     context = {
         "execution": execution,
         "rows": rows,

@@ -25,9 +25,23 @@ def execution_duration_seconds(execution, *, now: datetime | None = None) -> flo
     return (end - execution.started_at).total_seconds()
 
 
+REPORTED_BADGE = format_html(
+    ' <span class="pushed-badge" title="{}">reported, awaiting history</span>',
+    "Reported by the function as it ran (push); the next history fetch confirms it.",
+)
+
+
 def activity_html(execution, *, now: datetime | None = None) -> str:
-    """'waiting on callback approval for 3 h 12 m, 20 h left', 'retrying step charge (attempt 3)', ..."""
-    now = now or timezone.now()
+    """'waiting on callback approval for 3 h 12 m, 20 h left', 'retrying step charge (attempt 3)', ...; followed
+    by a "reported, awaiting history" badge when it comes from a push the history does not show yet."""
+    text = _activity_text(execution, now=now or timezone.now())
+    activity = execution.activity if isinstance(execution.activity, dict) else {}
+    if text and activity.get("pushed") and not ExecutionStatus.is_terminal(execution.status):
+        return format_html("{}{}", text, REPORTED_BADGE)
+    return text
+
+
+def _activity_text(execution, *, now: datetime) -> str:
     if getattr(execution, "deleted_at", None) or ExecutionStatus.is_terminal(execution.status):
         return ""
     activity = execution.activity if isinstance(execution.activity, dict) else None

@@ -106,6 +106,7 @@ class Row:
     listed: bool = False  # named in a group's summary (failed, retrying or running), not a row of the tree
     parent_name: str = ""
     rank: str = ""
+    reported: bool = False  # drawn from a push the history does not show yet (executions/push/)
 
 
 @dataclass
@@ -123,6 +124,11 @@ class Timeline:
     beyond_axis: bool
     paused: list[Segment] = field(default_factory=list)  # spans the execution was paused, shaded behind the rows
     root_summary: SummaryView | None = None  # the top level, when it has too many operations to draw
+
+    @property
+    def has_reported(self) -> bool:
+        """Some row is drawn from a push the history does not show yet."""
+        return any(row.reported for row in self.rows)
 
     @property
     def invoked_share(self) -> float:
@@ -230,7 +236,18 @@ class Chart:
         return Segment(left=round(left, 3), width=round(width, 3), css=css, title=title)
 
     def row(self, op: Operation, *, depth: int, parent_key: str, lazy: bool = False) -> Row:
-        """The row of `op`. `lazy`: a group whose children are loaded on demand (a row of an expansion)."""
+        """The row of `op`. `lazy`: a group whose children are loaded on demand (a row of an expansion). An `op`
+        laid over by a push (executions/push/overlay.py) is drawn as it was reported, marked as awaiting history."""
+        row = self._row(op, depth=depth, parent_key=parent_key, lazy=lazy)
+        if getattr(op, "pushed", False):
+            row.reported = True
+            row.title += " · reported by the function, awaiting history"
+            for segment in row.segments:
+                segment.css += " reported"
+                segment.title += " (reported, awaiting history)"
+        return row
+
+    def _row(self, op: Operation, *, depth: int, parent_key: str, lazy: bool) -> Row:
         now = self.now
         status = op.status or (OperationStatus.STARTED if op.ended_at is None else "")
         css = status_class(status)

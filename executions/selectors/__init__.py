@@ -3,7 +3,7 @@
 One job per module: `freshness` (how recent the poller's copy is), `stats` (finished executions over
 time), `listing` (the filtered, keyset-paged list), `triage` (attention, failures, timeouts),
 `detail` (one execution and its history pages), `operations` (its operations, a bounded number at a
-time) and `audit` (the admin-action log).
+time), `push` (whether it reports itself, its reported states laid over them) and `audit` (the admin-action log).
 """
 
 from executions.selectors.audit import ActionFilters, actions_list
@@ -42,6 +42,7 @@ from executions.selectors.operations import (
     operations_page,
     timeline_operations,
 )
+from executions.selectors.push import PushState, execution_push_state, execution_pushes, operations_with_pushes
 from executions.selectors.stats import executions_by_status_over_time
 from executions.selectors.triage import (
     attention_list,
@@ -62,6 +63,7 @@ __all__ = [
     "HistoryPage",
     "OffsetPage",
     "OperationFilters",
+    "PushState",
     "actions_list",
     "attention_list",
     "callback_is_overdue",
@@ -70,6 +72,8 @@ __all__ = [
     "execution_list",
     "execution_order_id",
     "execution_pause_spans",
+    "execution_push_state",
+    "execution_pushes",
     "execution_root",
     "executions_by_status_over_time",
     "executions_filtered",
@@ -89,6 +93,7 @@ __all__ = [
     "operation_get",
     "operations_count",
     "operations_page",
+    "operations_with_pushes",
     "overdue_callbacks",
     "statuses_seen",
     "timed_out_list",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.time import timestamp_parse
 from executions.attention import Pause, Thresholds, execution_assess
 from executions.models import Execution, HistoryEvent, Invocation, Operation
-from executions.push.overlay import is_pushed, operations_overlay
+from executions.push.overlay import is_pushed, newest, operations_overlay
 from executions.push.settle import unsettled_pushes
 from executions.scheduler import NEW, PollConfig, poll_plan
 from executions.statuses import OPEN_OPERATION_STATUSES, PAUSED_STATUSES, TERMINAL_STATUSES, OperationStatus
@@ -96,7 +96,8 @@ def execution_assess_apply(execution: Execution, *, now: datetime) -> tuple[list
         status=execution.status,
         operations=operations,
         invocation_errors=invocation_errors,
-        last_event_at=execution.last_event_at,
+        # A reported change is progress too: "no progress" counts from the newest of the history and the reports.
+        last_event_at=newest(execution.last_event_at, *(push.observed_at for push in pushes)),
         now=now,
         thresholds=Thresholds.from_settings(),
         pause=execution_pause_info(execution),
