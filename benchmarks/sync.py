@@ -14,10 +14,12 @@ Push+poll: every execution runs the console-push plugin (a report at each invoca
 EventBridge reports ends (including stops and timeouts, which no invocation reports); each report arrives
 after 0.2-2 s and 1 % are lost. A change is visible when a report covering it arrives; the report makes the
 execution due at once (NEW) so one fetch confirms it, and pushing executions are otherwise only polled by a
-repair poll POLL_PUSHED_IDLE_SECONDS after their last fetch (poll_plan(pushed=True)), which finds what a lost
-report hid. The comparison prints, per mix, p50/p95/max change-to-visible, the lost changes apart, the share
-seen only by the repair poll, API calls per change and changes never seen, and pass/fail for the goals:
-p95 < 5 s for reported changes, at most 1.1 calls per change, no change lost.
+repair poll after their last fetch (poll_plan(pushed=True)), which finds what a lost report hid: the adaptive
+interval of `pushed_idle_seconds` (POLL_PUSHED_IDLE_SECONDS, stretched to what REPAIR_SHARE of the budget can
+sweep), and a fixed POLL_PUSHED_IDLE_SECONDS for comparison. The comparison prints, per mix, p50/p95/max
+change-to-visible, the lost changes apart, the share seen only by the repair poll, API calls per change and
+changes never seen, and pass/fail for the goals (adaptive interval): p95 < 5 s for reported changes, at most
+1.1 calls per change, no change lost.
 """
 
 from __future__ import annotations
@@ -222,6 +224,7 @@ def simulate(
     seed: int = 7,
     push: bool = False,
     pushed_idle: float = 900.0,
+    repair_share: float | None = None,
     push_delay: tuple[float, float] = (0.2, 2.0),
     loss: float = 0.01,
     ends: float = 0.0,
@@ -254,10 +257,12 @@ def simulate(
     visible when a report that covers it arrives (its own or a later one of the same execution) or when a
     fetch sees it. A report makes the execution due at once (`push_received_plan`; reports waiting for the
     same fetch share it), and each fetch plans the next poll with `poll_plan(pushed=True)`: no timer or
-    backoff polls, a repair poll `pushed_idle` after the fetch. `repoll_running` overrides poll_plan's
-    choice after a fetch that sees an invocation still running (True: re-poll after POLL_ACTIVE_SECONDS,
-    False: wait for its end report or the repair poll). The console marks an answered execution due
-    (as `execution_poll_soon`; `console_syncs` does not apply). The list call runs every `list_interval` seconds.
+    backoff polls, a repair poll `pushed_idle` after the fetch, or with `repair_share` the scheduler's adaptive
+    interval for `executions` pushing executions (`pushed_idle_seconds`, `pushed_idle` its floor).
+    `repoll_running` overrides poll_plan's choice after a fetch that sees an invocation still running (True:
+    re-poll after POLL_ACTIVE_SECONDS, False: wait for its end report or the repair poll). The console marks an
+    answered execution due (as `execution_poll_soon`; `console_syncs` does not apply). The list call runs every
+    `list_interval` seconds.
     `tail_minutes`: after the measured window, run on (changes no longer measured) until every measured
     change has been seen, for at most that long; those still unseen then are "never seen".
     """
@@ -271,12 +276,15 @@ def simulate(
         due_select,
         poll_plan,
         push_received_plan,
+        pushed_idle_seconds,
     )
 
     share = OVERDUE_SHARE if scheduler == "ours" else 0.0
     rng = random.Random(seed)
     # Ends, then pushes, from streams of their own: every mode sees the changes drawn from `rng` and `ending`.
     ending, side, order = random.Random(seed + 1), random.Random(seed + 2), itertools.count()
+    if repair_share is not None:  # every running execution pushes, and an ended one is replaced at once
+        pushed_idle = pushed_idle_seconds(pushing=executions, rate=rate, floor=pushed_idle, share=repair_share)
     config = PollConfig(active=2, idle_base=10, cap=300, timer_grace=2, pushed_idle=pushed_idle)
     epoch = datetime(2026, 1, 1, tzinfo=UTC)
     mean_idle = 60 / change_per_minute
@@ -514,6 +522,7 @@ def simulate(
         "lost": (len(lost), pct(lost, 50), pct(lost, 95), max(lost, default=float("nan"))),
         "seen_by": {how: sum(1 for _, _, h in seen if h == how) for how in sorted({h for _, _, h in seen})},
         "sweep_only": sum(1 for _, own, how in seen if how == PUSHED_IDLE and not own) / max(1, len(seen)),
+        "pushed_idle": pushed_idle,
         "lost_by": {h: sum(1 for _, own, how in seen if how == h and not own) for h in sorted({h for _, _, h in seen})},
     }
 
@@ -545,15 +554,21 @@ SIM_ROWS = [  # label, scheduler, the console syncs after answering
 SIM_ENDS = 0.02  # share of idle phases cut short by the execution's end
 SIM_TAIL_MINUTES = 180
 SIM_LIST_INTERVAL = 300  # SYNC_LIST_INTERVAL_SECONDS' default: EventBridge brings new executions in
-# POLL_PUSHED_IDLE_SECONDS: the default, and a value that meets the calls goal in every mix (2100 s does not: the
-# model's waits last up to 38 min, and each one longer than the interval costs a repair poll).
-SIM_PUSHED_IDLE = (900, 2700)
+# POLL_PUSHED_IDLE_SECONDS' default: the floor of the adaptive repair interval (pushed_idle_seconds with
+# REPAIR_SHARE: 3000 s for 10,000 pushing executions at 10 calls/s), and the fixed interval it is compared with (the
+# policy before it: 11 calls/s to sweep 10,000 executions, more than the budget).
+SIM_PUSHED_IDLE = 900
 GOAL_P95_SECONDS, GOAL_CALLS_PER_CHANGE = 5.0, 1.1
 
 
 def push_report(polled: dict[str, dict]) -> None:
     """poll-only vs push+poll, per mix; `polled`: the "ours" rows above, by mix letter (no ends, no tail)."""
-    push = dict(push=True, ends=SIM_ENDS, list_interval=SIM_LIST_INTERVAL)
+    from executions.scheduler import REPAIR_SHARE, pushed_idle_seconds
+
+    push = dict(push=True, ends=SIM_ENDS, list_interval=SIM_LIST_INTERVAL, pushed_idle=SIM_PUSHED_IDLE)
+    adaptive = dict(repair_share=REPAIR_SHARE, **push)
+    modes = [("adaptive", f"repair adaptive (floor {SIM_PUSHED_IDLE} s)", adaptive)]
+    modes.append(("fixed", f"repair fixed {SIM_PUSHED_IDLE} s", push))
     print(
         f"\n  push+poll vs poll-only: the same changes, plus {SIM_ENDS * 100:.0f} % of idle phases cut short by a stop "
         "or a timeout (EventBridge reports it, no invocation does);\n"
@@ -565,10 +580,14 @@ def push_report(polled: dict[str, dict]) -> None:
         "  visible: when a report covering the change arrives or a fetch sees it; reported: its own report "
         "arrived; lost: it did not (measured apart);\n"
         "  sweep only: lost and first seen by the repair poll (pushed-idle); calls/change: every API call "
-        "(lists and new executions' fetches too) / changes."
+        "(lists and new executions' fetches too) / changes.\n"
+        "  repair adaptive: pushed_idle_seconds = max(floor, pushing executions / (calls/s x REPAIR_SHARE)) = "
+        f"max({SIM_PUSHED_IDLE}, 10,000 / (10 x {REPAIR_SHARE:.3g})) = "
+        f"{pushed_idle_seconds(pushing=10_000, rate=10, floor=SIM_PUSHED_IDLE):.0f} s; "
+        f"repair fixed: {SIM_PUSHED_IDLE} s whatever the number (the policy before)."
     )
     print(
-        f"    {'':34s}{'visible after (s): p50':>22s}{'p95':>8s}{'max':>8s}{'reported p95':>14s}"
+        f"    {'':45s}{'visible after (s): p50':>22s}{'p95':>8s}{'max':>8s}{'reported p95':>14s}"
         f"{'lost: n  p50 / p95 / max':>27s}{'sweep only':>12s}{'calls/change':>14s}{'never seen':>12s}"
     )
     rows: dict[tuple[str, str], dict] = {}
@@ -576,10 +595,10 @@ def push_report(polled: dict[str, dict]) -> None:
         letter = label[0]
         runs = [("poll-only (row ours above)", polled[letter])]
         runs.append(("poll-only", simulate(scheduler="ours", mix=mix, ends=SIM_ENDS, tail_minutes=SIM_TAIL_MINUTES)))
-        for idle in SIM_PUSHED_IDLE:
-            result = simulate(scheduler="ours", mix=mix, pushed_idle=idle, tail_minutes=SIM_TAIL_MINUTES, **push)
-            runs.append((f"push+poll, repair {idle} s", result))
-            rows[letter, str(idle)] = result
+        for key, name, mode in modes:
+            result = simulate(scheduler="ours", mix=mix, tail_minutes=SIM_TAIL_MINUTES, **mode)
+            runs.append((f"push+poll, {name}", result))
+            rows[letter, key] = result
         for name, result in runs:
             pushed = name.startswith("push")
             n, p50, p95, worst = result["lost"]
@@ -587,14 +606,13 @@ def push_report(polled: dict[str, dict]) -> None:
             sweep = f"{result['sweep_only']:.3%}" if pushed else "-"
             reported = f"{result['reported'][2]:.1f}" if pushed else "-"
             print(
-                f"    {letter}  {name:31s}{result['p50']:22.1f}{result['p95']:8.1f}{result['max']:8.0f}"
+                f"    {letter}  {name:42s}{result['p50']:22.1f}{result['p95']:8.1f}{result['max']:8.0f}"
                 f"{reported:>14s}{lost:>27s}"
                 f"{sweep:>12s}{result['calls_per_change']:14.2f}{result['unseen']:12d}"
             )
         rows[letter, "what-if"] = simulate(
-            scheduler="ours", mix=mix, pushed_idle=SIM_PUSHED_IDLE[-1], tail_minutes=SIM_TAIL_MINUTES,
-            repoll_running=False, **push,
-        )  # fmt: skip
+            scheduler="ours", mix=mix, tail_minutes=SIM_TAIL_MINUTES, repoll_running=False, **adaptive
+        )
     letters = [label[0] for label, _ in SIM_MIXES]
 
     def verdict(ok: bool) -> str:
@@ -603,27 +621,29 @@ def push_report(polled: dict[str, dict]) -> None:
     def per_mix(key: str, field: str, form: str) -> str:
         return " / ".join(format(rows[letter, key][field], form) for letter in letters)
 
-    print(f"\n  goals for push+poll (mixes {' / '.join(letters)}):")
-    for idle in map(str, SIM_PUSHED_IDLE):
-        results = [rows[letter, idle] for letter in letters]
+    print(f"\n  goals for push+poll, repair adaptive (mixes {' / '.join(letters)}; the fixed interval for comparison):")
+    for key, name, _ in modes:
+        results = [rows[letter, key] for letter in letters]
+        interval = " / ".join(f"{result['pushed_idle']:.0f}" for result in results)
         p95s = [result["reported"][2] for result in results]
         per_change = [result["calls_per_change"] for result in results]
         never = [result["unseen"] for result in results]
         repair = [result["calls_per_second"].get("pushed-idle", 0) for result in results]
         late = [result["idle_late"][0] for result in results]
         print(
-            f"    repair {idle:>4s} s: p95 of reported changes < {GOAL_P95_SECONDS:.0f} s: "
+            f"    {name}: interval {interval} s\n"
+            f"      p95 of reported changes < {GOAL_P95_SECONDS:.0f} s: "
             f"{verdict(max(p95s) < GOAL_P95_SECONDS)} ({' / '.join(f'{v:.1f}' for v in p95s)} s); "
             f"at most {GOAL_CALLS_PER_CHANGE} calls per change: {verdict(max(per_change) <= GOAL_CALLS_PER_CHANGE)} "
             f"({' / '.join(f'{v:.2f}' for v in per_change)}); "
             f"no change lost: {verdict(not any(never))} ({' / '.join(map(str, never))} never seen)\n"
-            f"    {'':15s}repair polls {' / '.join(f'{v:.2f}' for v in repair)} calls/s, "
+            f"      repair polls {' / '.join(f'{v:.2f}' for v in repair)} calls/s, "
             f"late p50 {' / '.join(f'{v:.0f}' for v in late)} s after their plan"
         )
     print(
         "  poll_plan(pushed=True) after a fetch that sees the invocation still running: ACTIVE re-poll "
-        f"{per_mix(str(SIM_PUSHED_IDLE[-1]), 'calls_per_change', '.3f')} calls/change, repair poll only "
-        f"{per_mix('what-if', 'calls_per_change', '.3f')} (repair {SIM_PUSHED_IDLE[-1]} s; such fetches: "
+        f"{per_mix('adaptive', 'calls_per_change', '.3f')} calls/change, repair poll only "
+        f"{per_mix('what-if', 'calls_per_change', '.3f')} (repair adaptive; such fetches: "
         f"{per_mix('what-if', 'running_fetches', 'd')} of {per_mix('what-if', 'fetches', 'd')})"
     )
 

@@ -8,8 +8,9 @@
   from POLL_IDLE_BASE_SECONDS up to POLL_BACKOFF_CAP_SECONDS (IDLE);
 - finished with a complete history: never again;
 - pushed (the function reports its own changes through the console-push plugin, EventBridge its ends):
-  no timer or backoff polls, one repair poll POLL_PUSHED_IDLE_SECONDS after the last fetch (IDLE,
-  "pushed-idle") to find a lost push; a received push makes the execution due at once
+  no timer or backoff polls, one repair poll after the last fetch (IDLE, "pushed-idle") to find a lost
+  push, POLL_PUSHED_IDLE_SECONDS or, with more pushing executions than REPAIR_SHARE of the budget can
+  sweep in that time, longer (`pushed_idle_seconds`); a received push makes the execution due at once
   (`push_received_plan`: NEW, "pushed"), so one fetch confirms what the push showed.
 When more executions are due than the budget allows, `due_select` fills each cycle by
 priority (lower values first, then the longest overdue), except for a reserved share that
@@ -31,22 +32,55 @@ REASONS = {NEW: "new", FINISHING: "finishing", TIMER: "timer", ACTIVE: "active",
 PUSHED, PUSHED_IDLE = "pushed", "pushed-idle"  # reasons of a push's fetch (NEW) and of the repair poll (IDLE)
 
 
+# Share of the API budget the repair sweep of pushing executions may take at most: `pushed_idle_seconds` stretches
+# the interval so that polling every pushing execution once per interval costs no more. A ceiling: the sweep spends
+# far less, as every push's fetch restarts an execution's interval. In benchmarks/sync.py's push+poll runs (10,000
+# pushing executions, 10 calls/s, 8.3 changes/s, mixes A / B / C, goal at most 1.1 calls per change):
+#   share 1/2 (2000 s): 1.15 / 1.16 / 1.17 calls per change (fails: waits last up to 38 min);
+#   share 0.4 (2500 s): 1.045 / 1.057 / 1.070;  share 1/3 (3000 s): 1.035 / 1.043 / 1.050;
+#   share 1/4 (4000 s): 1.026 / 1.028 / 1.031, while the rare change whose reports were all lost is seen up to 4000 s
+#   late instead of 3000 s. Every share kept reported changes' p95 at 1.9 s and lost no change; the fixed 900 s
+#   (11 calls/s to sweep 10,000) cost 1.18-1.19 calls per change, its repair polls ~1,050 s late anyway.
+# 1/3: the goal with a margin in every mix, and a lost change still found within the hour at that scale.
+REPAIR_SHARE = 1 / 3
+
+
+def pushed_idle_seconds(*, pushing: int, rate: float, floor: float, share: float = REPAIR_SHARE) -> float:
+    """Seconds from a pushing execution's last fetch to its repair poll: `floor` (POLL_PUSHED_IDLE_SECONDS), or
+    longer when `pushing` executions (running ones that push) polled once per `floor` would take more than
+    `share` of the budget (`rate`: DURABLE_API_MAX_RPS, calls/s): max(floor, pushing / (rate * share)).
+
+    A shorter interval than the budget allows buys nothing: the repair polls (IDLE, behind every other class in
+    `due_select`) are only late, and their calls are taken from other work. `pushing` below 0 counts as 0; `rate`
+    is clamped as the governor does (at least 0.1 calls/s); `share` must be positive.
+    """
+    if share <= 0:
+        raise ValueError(f"share must be positive, not {share}")
+    return max(float(floor), max(0, pushing) / (max(0.1, rate) * share))
+
+
 @dataclass(frozen=True)
 class PollConfig:
     active: float
     idle_base: float
     cap: float
     timer_grace: float
-    pushed_idle: float = 900.0
+    pushed_idle: float = 900.0  # the effective repair interval (`pushed_idle_seconds`), not only the floor
 
     @classmethod
-    def from_settings(cls) -> PollConfig:
+    def from_settings(cls, pushing: int = 0) -> PollConfig:
+        """The settings' intervals; `pushing`: running executions that push, which stretch the repair interval
+        beyond POLL_PUSHED_IDLE_SECONDS when the budget (DURABLE_API_MAX_RPS) can't sweep them that often."""
         return cls(
             active=settings.POLL_ACTIVE_SECONDS,
             idle_base=settings.POLL_IDLE_BASE_SECONDS,
             cap=settings.POLL_BACKOFF_CAP_SECONDS,
             timer_grace=settings.POLL_WAIT_GRACE_SECONDS,
-            pushed_idle=getattr(settings, "POLL_PUSHED_IDLE_SECONDS", 900),
+            pushed_idle=pushed_idle_seconds(
+                pushing=pushing,
+                rate=float(settings.DURABLE_API_MAX_RPS),
+                floor=getattr(settings, "POLL_PUSHED_IDLE_SECONDS", 900),
+            ),
         )
 
 
@@ -80,7 +114,7 @@ def poll_plan(
     new events only come from a timer or a callback: no quick re-poll is needed even after a change.
     `pushed`: the execution reports its changes itself (console-push plugin; EventBridge reports its end), so
     its timers and backoff are not polled: the invocation after a timer or a callback reports itself. Only a
-    repair poll `config.pushed_idle` after this fetch, which finds a push that was lost.
+    repair poll `config.pushed_idle` after this fetch (`pushed_idle_seconds`), which finds a push that was lost.
     """
     if terminal and history_complete:
         return PollPlan(None, 0, FINISHING, "done")

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.test import override_settings
 
 from executions.scheduler import (
@@ -11,9 +12,11 @@ from executions.scheduler import (
     NEW,
     PUSHED,
     PUSHED_IDLE,
+    REPAIR_SHARE,
     PollConfig,
     poll_plan,
     push_received_plan,
+    pushed_idle_seconds,
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -92,3 +95,46 @@ def test_reports_waiting_for_the_same_fetch_share_it():
     second = push_received_plan(now=NOW, next_poll_at=first.next_poll_at)
     assert second.next_poll_at == due  # still one fetch, and it keeps its place among the most overdue
     assert second.priority == NEW
+
+
+def test_the_repair_interval_is_the_floor_while_the_budget_share_can_sweep_every_pushing_execution():
+    assert pushed_idle_seconds(pushing=0, rate=10, floor=900) == 900
+    assert pushed_idle_seconds(pushing=2000, rate=10, floor=900) == 900  # 2000 / 900 s = 2.2 calls/s < 10 / 3
+    assert pushed_idle_seconds(pushing=10_000, rate=50, floor=900) == 900  # a bigger budget sweeps them in time
+
+
+def test_the_repair_interval_stretches_to_what_the_budget_share_can_sweep():
+    assert pushed_idle_seconds(pushing=10_000, rate=10, floor=900) == pytest.approx(3000)  # 10,000 / (10 x 1/3)
+    assert pushed_idle_seconds(pushing=10_000, rate=10, floor=900, share=0.5) == pytest.approx(2000)
+    assert pushed_idle_seconds(pushing=20_000, rate=10, floor=900) == pytest.approx(6000)  # linear in the count
+    assert pushed_idle_seconds(pushing=10_000, rate=10, floor=4000) == 4000  # a higher floor still wins
+
+
+@pytest.mark.parametrize("pushing", [0, 1, 2999, 3000, 3001, 10_000, 1_000_000])
+@pytest.mark.parametrize("rate", [0.5, 10, 100])
+def test_the_repair_sweep_takes_at_most_its_share_of_the_budget(pushing, rate):
+    interval = pushed_idle_seconds(pushing=pushing, rate=rate, floor=900)
+    assert interval >= 900
+    assert pushing / interval <= rate * REPAIR_SHARE * (1 + 1e-9)
+    if interval > 900:  # stretched no further than needed
+        assert pushing / interval == pytest.approx(rate * REPAIR_SHARE)
+
+
+def test_the_repair_interval_guards_its_inputs():
+    assert pushed_idle_seconds(pushing=-5, rate=10, floor=900) == 900
+    assert pushed_idle_seconds(pushing=100, rate=0, floor=900) == pytest.approx(3000)  # the governor's 0.1 calls/s
+    with pytest.raises(ValueError):
+        pushed_idle_seconds(pushing=100, rate=10, floor=900, share=0)
+    assert 0 < REPAIR_SHARE < 1
+
+
+def test_the_config_stretches_the_repair_interval_for_the_pushing_executions():
+    with override_settings(POLL_PUSHED_IDLE_SECONDS=900, DURABLE_API_MAX_RPS=10.0):
+        assert PollConfig.from_settings().pushed_idle == 900
+        assert PollConfig.from_settings(pushing=2000).pushed_idle == 900
+        config = PollConfig.from_settings(pushing=10_000)
+    assert config.pushed_idle == pytest.approx(3000)
+    assert plan(config=config).next_poll_at == NOW + timedelta(seconds=config.pushed_idle)
+    assert plan(config=config).reason == PUSHED_IDLE
+    running = plan(config=config, changed=True, suspended=False)  # the ACTIVE re-poll does not stretch
+    assert (running.next_poll_at, running.priority) == (NOW + timedelta(seconds=config.active), ACTIVE)
