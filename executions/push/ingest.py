@@ -241,12 +241,18 @@ def _execution_reports_apply(execution: Execution, reports: list, *, now: dateti
             "operation_id", "op_type", "status", "attempts"
         )
     }
+    known = {
+        row["operation_id"]: row
+        for row in PushedOperation.objects.filter(execution=execution, operation_id__in=list(newest)).values(
+            "operation_id", "version_attempt", "version_rank", *_DESCRIPTIVE
+        )
+    }
     applied, news = 0, False
     for report in newest.values():
         shown = history_covers(
             history.get(report.operation_id), attempt=report.attempt, rank=rank_of(report.status), status=report.status
         )
-        if _pushed_operation_store(execution, report, now=now, shown=shown):
+        if _pushed_operation_store(execution, report, now=now, shown=shown, known=known):
             applied += 1
             news = news or not shown
     for report in reports:
@@ -258,12 +264,32 @@ def _execution_reports_apply(execution: Execution, reports: list, *, now: dateti
     return applied, _refresh_and_schedule(execution, now=now, applied=bool(applied), news=news)
 
 
-def _pushed_operation_store(execution: Execution, report: OperationReport, *, now: datetime, shown: bool) -> bool:
+_DESCRIPTIVE = ("name", "parent_operation_id", "sub_type", "started_at")
+
+
+def _pushed_operation_store(
+    execution: Execution, report: OperationReport, *, now: datetime, shown: bool, known: dict | None = None
+) -> bool:
     """Keep `report` if its version is higher than the stored one (or none is stored); True if it was kept.
 
     The version guard is in the database: a conditional UPDATE (`version < ours`), else an INSERT that the unique
-    (execution, operation id) turns into a no-op when another request stored one first."""
+    (execution, operation id) turns into a no-op when another request stored one first. `known`: the stored rows
+    of this batch's operations, read under the execution's lock (a replay re-reports every operation: those it
+    does not change cost no query)."""
     attempt, rank = report.version
+    # A later hook may not repeat what an earlier one told: keep the stored name, parent, subtype and start.
+    told = {
+        key: value
+        for key, value in zip(
+            _DESCRIPTIVE, (report.name, report.parent_id, report.sub_type, report.started_at), strict=True
+        )
+        if value
+    }
+    rows = PushedOperation.objects.filter(execution=execution, operation_id=report.operation_id)
+    stored = (known or {}).get(report.operation_id)
+    if stored is not None and (stored["version_attempt"], stored["version_rank"]) >= report.version:
+        _blanks_fill(rows, {key: value for key, value in told.items() if not stored[key]})
+        return False
     fields = {
         "status": report.status,
         "op_type": report.op_type,
@@ -280,36 +306,36 @@ def _pushed_operation_store(execution: Execution, report: OperationReport, *, no
         "received_at": now,
         "settled_at": now if shown else None,
         "settled_by": PushSettlement.HISTORY if shown else "",
+        **told,
     }
-    # A later hook may not repeat what an earlier one told: keep the stored name, parent, subtype and start.
-    optional = {
-        "name": report.name,
-        "parent_operation_id": report.parent_id,
-        "sub_type": report.sub_type,
-        "started_at": report.started_at,
-    }
-    fields.update({key: value for key, value in optional.items() if value})
-    rows = PushedOperation.objects.filter(execution=execution, operation_id=report.operation_id)
     higher = Q(version_attempt__lt=attempt) | Q(version_attempt=attempt, version_rank__lt=rank)
-    if rows.filter(higher).update(**fields):
+    if (known is None or stored is not None) and rows.filter(higher).update(**fields):
         return True
+    if stored is None and (known is not None or not rows.exists()):
+        try:
+            with transaction.atomic():
+                PushedOperation.objects.create(execution=execution, operation_id=report.operation_id, **fields)
+            return True
+        except IntegrityError:  # stored by a request that took no lock on the execution
+            if rows.filter(higher).update(**fields):
+                return True
     # Equal or lower: a replay, a repeat, or an older report arriving late. It changes no state, only fills in
-    # what the stored one did not tell (a name, a parent); the update also says whether a row exists.
-    blanks = {
-        key: Coalesce(F(key), Value(value))
-        if key == "started_at"
-        else Case(When(**{key: ""}, then=Value(value)), default=F(key))
-        for key, value in optional.items()
-        if value
-    }
-    if rows.update(**blanks) if blanks else rows.exists():
-        return False
-    try:
-        with transaction.atomic():
-            PushedOperation.objects.create(execution=execution, operation_id=report.operation_id, **fields)
-        return True
-    except IntegrityError:  # stored by a request that took no lock on the execution
-        return bool(rows.filter(higher).update(**fields))
+    # what the stored one did not tell.
+    _blanks_fill(rows, told)
+    return False
+
+
+def _blanks_fill(rows, told: dict) -> None:
+    """Set the descriptive fields the stored row lacks (in the database: a value stored meanwhile is kept)."""
+    if told:
+        rows.update(
+            **{
+                key: Coalesce(F(key), Value(value))
+                if key == "started_at"
+                else Case(When(**{key: ""}, then=Value(value)), default=F(key))
+                for key, value in told.items()
+            }
+        )
 
 
 def _snapshot_reveals(execution: Execution, report: SnapshotReport, history: dict) -> bool:
