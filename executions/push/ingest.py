@@ -231,8 +231,8 @@ def _execution_reports_apply(execution: Execution, reports: list, *, now: dateti
     newest: dict[str, OperationReport] = {}
     for report in reports:
         if isinstance(report, OperationReport):
-            known = newest.get(report.operation_id)
-            if known is None or report.version > known.version:
+            kept = newest.get(report.operation_id)
+            if kept is None or report.version > kept.version:
                 newest[report.operation_id] = report
     ids = set(newest) | {entry[0] for r in reports if isinstance(r, SnapshotReport) for entry in r.operations}
     history = {
