@@ -101,6 +101,11 @@ def test_pushed_but_unconfirmed_operations_are_marked_on_the_detail_page(
     page.screenshot(path=str(screenshot_dir / "execution-detail-pushed.png"), full_page=True)
     page.locator("#timeline").screenshot(path=str(screenshot_dir / "timeline-pushed.png"))
     page.locator(".detail-top").screenshot(path=str(screenshot_dir / "execution-summary-pushed.png"))
+    page.goto(f"{live_server.url}/executions/")
+    expect(page.locator("td.doing")).to_contain_text("running step charge_card")
+    expect(page.locator("td.doing .pushed-badge")).to_have_text("reported, awaiting history")
+    page.screenshot(path=str(screenshot_dir / "executions-list-pushed.png"))
+    page.goto(f"{live_server.url}/executions/{execution.pk}/")
 
     # The history shows both: the marks disappear, the history's own state is shown.
     Operation.objects.filter(execution=execution, operation_id="approval").update(
