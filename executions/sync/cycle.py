@@ -39,8 +39,7 @@ def monitored_functions_seed(*, names: list[str] | None = None) -> list[Monitore
 
 
 def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
-    """One full cycle; returns {"functions", "listed", "list_skipped", "history_fetches", "events_added",
-    "api_calls", "duration_ms"}.
+    """One full cycle; returns {"functions", "listed", "history_fetches", "events_added", "api_calls", "duration_ms"}.
 
     Histories are fetched inline, or handed to `dispatch(execution_id)` (the Celery beat task fans out). A function
     named in `function_name` is always listed; the others when `list_due` says so.
@@ -54,13 +53,12 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
         functions = MonitoredFunction.objects.filter(name=name, qualifier=qualifier)
     functions = list(functions)
 
-    listed, list_calls, listed_ok, skipped = 0, 0, [], 0
+    listed, list_calls, listed_ok = 0, 0, []
     for function in functions:
         function.last_sync_started_at = timezone.now()
         function.save(update_fields=["last_sync_started_at"])
         if not function_name and not list_due(function=function, now=function.last_sync_started_at):
             listed_ok.append(function)  # EventBridge announces its executions: the cycle is as fresh as a listing
-            skipped += 1
             continue
         calls = durable_api.api_calls_made()
         try:
@@ -101,7 +99,6 @@ def functions_sync(*, function_name: str | None = None, dispatch=None) -> dict:
     stats = {
         "functions": len(functions),
         "listed": listed,
-        "list_skipped": skipped,
         "history_fetches": fetches,
         "events_added": added,
         "api_calls": durable_api.api_calls_made() - calls_before,
