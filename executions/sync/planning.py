@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ def assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> No
     suspended = next(iter(newest[:1]), "") == "InvocationCompleted" and not any(
         op.op_type == "step" and op.status == OperationStatus.STARTED for op in open_ops
     )
+    pushed = execution.pushed_at is not None and not pushes and not execution.pushed_status
     plan = poll_plan(
         now=now,
         terminal=execution.is_terminal,
@@ -54,14 +56,31 @@ def assess_and_plan(execution: Execution, *, now: datetime, changed: bool) -> No
         timers=timers,
         idle_open=idle_open,
         previous_backoff=execution.poll_backoff_seconds,
-        config=PollConfig.from_settings(),
+        config=PollConfig.from_settings(pushing=pushing_executions() if pushed else 0),
         suspended=suspended,
-        pushed=execution.pushed_at is not None and not pushes and not execution.pushed_status,
+        pushed=pushed,
     )
     execution.next_poll_at = plan.next_poll_at
     execution.poll_backoff_seconds = plan.backoff_seconds
     execution.poll_priority = plan.priority
     execution.poll_reason = plan.reason
+
+
+PUSHING_COUNT_KEY, PUSHING_COUNT_SECONDS = "push:pushing-executions", 60
+
+
+def pushing_executions() -> int:
+    """Running executions that push (they share the repair sweep's budget: `scheduler.pushed_idle_seconds`),
+    counted at most once a minute for every process (the shared cache)."""
+    count = cache.get(PUSHING_COUNT_KEY)
+    if count is None:
+        count = (
+            Execution.objects.filter(pushed_at__isnull=False, imported=False)
+            .exclude(status__in=TERMINAL_STATUSES)
+            .count()
+        )
+        cache.set(PUSHING_COUNT_KEY, count, PUSHING_COUNT_SECONDS)
+    return count
 
 
 def execution_assess_apply(execution: Execution, *, now: datetime) -> tuple[list, list]:

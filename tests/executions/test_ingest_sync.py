@@ -251,3 +251,21 @@ def test_a_function_whose_eventbridge_events_flow_is_listed_every_interval_only(
     MonitoredFunction.objects.filter(pk=function.pk).update(eventbridge_at=timezone.now() - timedelta(seconds=301))
     functions_sync()
     assert calls() == 4
+
+
+def test_the_repair_interval_stretches_with_the_number_of_pushing_executions(double, client):
+    """Running pushing executions share a third of the API budget for their repair polls
+    (scheduler.pushed_idle_seconds): the count is taken once a minute for every process."""
+    from django.core.cache import cache
+
+    from executions.sync.planning import PUSHING_COUNT_KEY, pushing_executions
+
+    arn = double.add("Orders", "one-of-many", status="RUNNING")
+    (execution,) = listed(double, "Orders")
+    push(client, snapshot_event(arn, []))
+    cache.delete(PUSHING_COUNT_KEY)
+    assert pushing_executions() == 1
+    cache.set(PUSHING_COUNT_KEY, 3_000_000)  # at 500 calls/s, a third of the budget sweeps them every 18,000 s
+    execution = synced(synced(execution))
+    assert execution.poll_reason == "pushed-idle"
+    assert abs((execution.next_poll_at - timezone.now()).total_seconds() - 18_000) < 60
