@@ -11,6 +11,8 @@ from django.conf import settings
 from executions.models import Execution, PushedOperation
 from executions.push.overlay import operations_overlay
 from executions.push.settle import unsettled_pushes
+from executions.scheduler import PollConfig
+from executions.sync.planning import pushing_executions
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class PushState:
     awaiting: int  # reported operation states the history does not show yet
     pushed_status: str  # a reported end the history does not show yet
     polls_done: bool  # ended with a complete history: never polled again
-    repair_seconds: int  # how often a pushing execution's history is re-read (repair sweep)
+    repair_seconds: int  # how often a pushing execution's history is re-read (repair sweep: scheduler.py)
     poll_seconds: int  # a non-pushing execution's current poll interval
     next_poll_at: datetime | None
 
@@ -39,7 +41,9 @@ def execution_push_state(*, execution: Execution, pushes: list[PushedOperation])
         awaiting=len(pushes),
         pushed_status=execution.pushed_status,
         polls_done=execution.is_terminal and execution.history_complete,
-        repair_seconds=settings.POLL_PUSHED_IDLE_SECONDS,
+        repair_seconds=int(PollConfig.from_settings(pushing=pushing_executions()).pushed_idle)
+        if execution.pushed_at
+        else 0,
         poll_seconds=max(execution.poll_backoff_seconds, settings.POLL_ACTIVE_SECONDS),
         next_poll_at=execution.next_poll_at,
     )
