@@ -117,7 +117,28 @@ class Invoker:
             return None
         emulator_arn = event["DurableExecutionArn"]  # the emulator sends its own id
         event["DurableExecutionArn"] = self.arns.aws(emulator_arn)
+        self._updated_callbacks_add(emulator_arn, event)
         return emulator_arn
+
+    def _updated_callbacks_add(self, emulator_arn: str, event: dict) -> None:
+        """AWS names, in the invocation input's UpdatedOperationIds, the operations completed outside the function
+        since its previous invocation (a wait that ended, a callback answered, a chained invoke that finished); the
+        emulator names waits and chained invokes but not callbacks. A callback only ever ends outside the function,
+        so every ended callback not named before is added (from the input's first page of operations)."""
+        operations = (event.get("InitialExecutionState") or {}).get("Operations") or []
+        ended = [
+            op["Id"]
+            for op in operations
+            if isinstance(op, dict) and op.get("Type") == "CALLBACK" and op.get("Status") not in (None, "STARTED")
+        ]
+        if not ended:
+            return
+        with self.state.lock:
+            told = self.state.record(emulator_arn).callbacks_told
+            news = [operation_id for operation_id in ended if operation_id not in told]
+            told.update(news)
+        updated = event.setdefault("UpdatedOperationIds", [])
+        updated.extend(operation_id for operation_id in news if operation_id not in updated)
 
     def start(self, spec: FunctionSpec, qualifier: str | None, body: bytes, execution_name: str | None) -> str:
         """Start a durable execution in the emulator (as Lambda's front door does); its AWS ARN."""

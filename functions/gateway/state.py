@@ -1,6 +1,7 @@
 """What the gateway itself remembers about executions (keyed by the emulator's id), bounded.
 
-- callback options per (execution, operation id), read from the SDK's checkpoints;
+- callback options per (execution, operation id), read from the SDK's checkpoints, and which ended callbacks
+  an invocation has already been told about (UpdatedOperationIds);
 - every invocation the gateway ran for an execution (start, end, request id, error);
 - pause state (requested, PAUSING/PAUSED, events) and deleted executions.
 """
@@ -37,6 +38,7 @@ class Pause:
 @dataclass
 class ExecutionRecord:
     callbacks: dict[str, dict] = field(default_factory=dict)  # operation id -> {"Timeout": s, ...}
+    callbacks_told: set[str] = field(default_factory=set)  # ended callbacks already named in UpdatedOperationIds
     invocations: list[Invocation] = field(default_factory=list)
     in_flight: int = 0
     pause: Pause | None = None
