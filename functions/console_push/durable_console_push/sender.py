@@ -190,6 +190,8 @@ class Sender:
                 continue
             if batch is None:
                 return
+            if not batch:  # the queue was emptied while lingering (events dropped, or the sender reset)
+                continue
             try:
                 self._send([event for _, event in batch])
             except Exception:
