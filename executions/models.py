@@ -153,11 +153,18 @@ class Execution(models.Model):
     needs_attention = models.BooleanField(default=False, db_index=True)
     has_failures = models.BooleanField(default=False, db_index=True)
 
+    # The order an order-approval execution is about (settings.ORDER_APPROVAL_FUNCTION only; empty for others), from
+    # its create_order step's result, and the business outcome from its result or error (executions/order_fields.py).
+    order_id = models.CharField(max_length=128, blank=True, default="")
+    customer_name = models.CharField(max_length=256, blank=True, default="")
+    order_outcome = models.CharField(max_length=16, blank=True, default="")  # OrderOutcome, an open set
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [
+            models.Index(fields=["order_id"], name="exec_order_idx"),
             models.Index(fields=["-started_at", "-id"], name="exec_started_idx"),
             models.Index(fields=["status", "-started_at"], name="exec_status_started_idx"),
             models.Index(fields=["function_name", "-started_at"], name="exec_function_started_idx"),

@@ -36,6 +36,16 @@ class ExecutionFilters:
     sort: str = "-started"
 
 
+def execution_text_match(text: str) -> Q:
+    """What the list's search box (and /search) match: name, ARN fragment, order id prefix, customer."""
+    return (
+        Q(name__icontains=text)
+        | Q(arn__icontains=text)
+        | Q(order_id__istartswith=text)
+        | Q(customer_name__icontains=text)
+    )
+
+
 def executions_filtered(filters: ExecutionFilters) -> QuerySet[Execution]:
     query = Execution.objects.all()
     if filters.statuses:
@@ -47,7 +57,7 @@ def executions_filtered(filters: ExecutionFilters) -> QuerySet[Execution]:
     if filters.started_before:
         query = query.filter(started_at__lt=filters.started_before)
     if filters.name:
-        query = query.filter(Q(name__icontains=filters.name) | Q(arn=filters.name))
+        query = query.filter(execution_text_match(filters.name))
     if filters.attention:
         query = query.filter(needs_attention=True)
     if filters.failures:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from core.decoding import error_decode, payload_decode
 from core.time import timestamp_parse
 from executions.models import Execution, HistoryEvent, Invocation, Operation
 from executions.operations import execution_status_from, operation_derive
+from executions.order_fields import CREATE_ORDER_STEP, order_outcome_of, order_ref_from_step_details
 from executions.push.settle import pushes_settle
 from executions.statuses import TERMINAL_STATUSES, ExecutionStatus
 from executions.sync.planning import assess_and_plan
@@ -45,6 +47,7 @@ def execution_derive(*, execution: Execution, changed: bool, reached_end: bool, 
             _operations_store(execution, touched)
         execution_events = list(HistoryEvent.objects.filter(execution=execution, event_type__startswith="Execution"))
         _execution_fields_apply(execution, execution_events)
+        _order_fields_apply(execution, new_events)
         execution.derived_event_id = execution.last_event_id
         terminal_in_history = (execution_status_from(execution_events) or "") in TERMINAL_STATUSES
         if execution.imported or (execution.is_terminal and reached_end and terminal_in_history):
@@ -141,3 +144,21 @@ def _execution_fields_apply(execution: Execution, events: list) -> None:
             execution.ended_at = terminal[-1].timestamp if terminal else execution.ended_at
     if execution.is_terminal and execution.started_at and execution.ended_at:
         execution.duration_ms = int((execution.ended_at - execution.started_at).total_seconds() * 1000)
+
+
+def _order_fields_apply(execution: Execution, new_events: list) -> None:
+    """Order id and customer (once, from the create_order step's result) and the outcome, for order approvals."""
+    if execution.function_name != settings.ORDER_APPROVAL_FUNCTION:
+        return
+    if not execution.order_id and any(e.event_type == "StepSucceeded" for e in new_events):
+        event = (
+            HistoryEvent.objects.filter(execution=execution, event_type="StepSucceeded", name=CREATE_ORDER_STEP)
+            .only("details")
+            .first()
+        )
+        ref = order_ref_from_step_details(event.details if event else None)
+        if ref:
+            execution.order_id, execution.customer_name = ref.order_id, ref.customer_name
+    execution.order_outcome = order_outcome_of(
+        result=execution.result, error_type=execution.error_type, terminal=execution.is_terminal
+    )
