@@ -125,6 +125,50 @@ def orders_page(
     )
 
 
+def orders_index_page(
+    *,
+    status: str,
+    limit: int,
+    start_key: dict | None = None,
+    created_from: str = "",
+    created_to: str = "",
+    order_id_prefix: str = "",
+) -> OrdersPage:
+    """One page of orders in `status`, NEWEST first, through the status/createdAt index (a Query, never a Scan).
+
+    `created_from`/`created_to` (createdAt text, inclusive) become a key condition; `order_id_prefix` a
+    begins_with filter (DynamoDB applies filters after `limit` items are read: a page may hold fewer, even none,
+    and `next_key` says whether to go on). Raises ValueError when DynamoDB rejects the start key.
+    """
+    kwargs = {**_status_query(status), "ScanIndexForward": False, "Limit": limit, "ReturnConsumedCapacity": "TOTAL"}
+    values = dict(kwargs["ExpressionAttributeValues"])
+    if created_from and created_to:
+        kwargs["KeyConditionExpression"] += " AND createdAt BETWEEN :from AND :to"
+        values.update({":from": {"S": created_from}, ":to": {"S": created_to}})
+    elif created_from:
+        kwargs["KeyConditionExpression"] += " AND createdAt >= :from"
+        values[":from"] = {"S": created_from}
+    elif created_to:
+        kwargs["KeyConditionExpression"] += " AND createdAt <= :to"
+        values[":to"] = {"S": created_to}
+    if order_id_prefix:
+        kwargs["FilterExpression"] = "begins_with(orderId, :prefix)"
+        values[":prefix"] = {"S": order_id_prefix}
+    kwargs["ExpressionAttributeValues"] = values
+    if start_key:
+        kwargs["ExclusiveStartKey"] = {key: {"S": value} for key, value in start_key.items()}
+    try:
+        response = _client().query(**kwargs)
+    except (ClientError, BotoCoreError) as error:
+        _raise_unavailable(error)
+    last = response.get("LastEvaluatedKey")
+    return OrdersPage(
+        orders=[order_summary_from_item(item) for item in response.get("Items", [])],
+        next_key={key: _deserializer.deserialize(value) for key, value in last.items()} if last else None,
+        consumed_capacity=float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)),
+    )
+
+
 def orders_count(*, status: str = OrderStatus.PENDING) -> int:
     """How many orders are in `status` (a COUNT Query on the index, paginated)."""
     total, start = 0, None

@@ -1,13 +1,14 @@
 from django.urls import path
 
-from approvals import views
+from approvals import orders_views, views
 
 app_name = "approvals"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("badge", views.badge, name="badge"),
     path("decisions/", views.decisions, name="decisions"),
-    path("<str:order_id>/", views.order_detail, name="order"),
+    path("orders/", orders_views.orders, name="orders"),
+    path("<str:order_id>/", orders_views.order_resolve, name="order"),
     path("<str:order_id>/approve", views.order_approve, name="approve"),
     path("<str:order_id>/reject", views.order_reject, name="reject"),
 ]

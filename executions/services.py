@@ -34,7 +34,16 @@ __all__ = [
     "execution_poll_soon",
     "execution_start",
     "lambda_endpoint_ping",
+    "order_ids_with_prefix",
 ]
+
+
+def order_ids_with_prefix(*, prefix: str, limit: int) -> list[str]:
+    """Order ids starting with `prefix` among the synced order-approval executions (indexed), newest first."""
+    if not prefix:
+        return []
+    rows = Execution.objects.filter(order_id__startswith=prefix).order_by("-started_at", "-id")
+    return list(dict.fromkeys(rows.values_list("order_id", flat=True)[: limit * 2]))[:limit]
 
 
 def execution_pk_for_arn(*, execution_arn: str) -> int | None:
