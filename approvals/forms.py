@@ -21,8 +21,24 @@ class RejectForm(forms.Form):
         return reason
 
 
+# The deadline windows the inbox filters by: the order's deadline falls within this much time from now.
+DUE_WINDOWS = {"1h": 3600, "4h": 4 * 3600, "24h": 24 * 3600}
+BULK_MAX = 20  # orders one bulk approval may decide (each is one full decision, bounded in time)
+
+
 class InboxFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200)
+    amount_min = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    amount_max = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
+    due = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any deadline"),
+            ("1h", "Due within 1 hour"),
+            ("4h", "Due within 4 hours"),
+            ("24h", "Due within 24 hours"),
+        ],
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[
@@ -33,6 +49,33 @@ class InboxFilterForm(forms.Form):
         ],
     )
     cursor = forms.CharField(required=False)  # validated (signature, shape, length) by the selector
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("amount_min"), cleaned.get("amount_max")
+        if low is not None and high is not None and low > high:
+            raise forms.ValidationError("The minimum amount is above the maximum amount.")
+        return cleaned
+
+
+class _OrderIdsField(forms.MultipleChoiceField):
+    """Order ids from the inbox's checkboxes: any id of a plausible length (each row is then checked by itself)."""
+
+    def valid_value(self, value):
+        return 0 < len(str(value)) <= 128
+
+
+class BulkApproveForm(forms.Form):
+    """Approve several inbox rows with one comment: each row is one full decision (four-eyes, claim, audit)."""
+
+    order = _OrderIdsField(error_messages={"required": "Select at least one order to approve."})
+    comment = forms.CharField(required=False, max_length=2000)
+
+    def clean_order(self):
+        ids = list(dict.fromkeys(self.cleaned_data["order"]))  # the same order twice is decided once
+        if len(ids) > BULK_MAX:
+            raise forms.ValidationError(f"Approve at most {BULK_MAX} orders at once (you selected {len(ids)}).")
+        return ids
 
 
 class DecisionFilterForm(forms.Form):

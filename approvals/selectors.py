@@ -10,6 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -69,9 +70,9 @@ def _text(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _path_patterns() -> tuple[str, str, str]:
-    """The order, approve and reject paths with a placeholder for the order: reversed once, not once per row."""
-    return tuple(reverse(f"approvals:{name}", args=[_KEY]) for name in ("order", "approve", "reject"))
+def _path_patterns() -> tuple[str, str, str, str]:
+    """The order, approve, reject and lines paths with a placeholder for the order: reversed once, not per row."""
+    return tuple(reverse(f"approvals:{name}", args=[_KEY]) for name in ("order", "approve", "reject", "lines"))
 
 
 @dataclass(slots=True)
@@ -93,9 +94,11 @@ class InboxRow:
     path: str
     approve_path: str
     reject_path: str
+    lines_path: str  # the order's lines, loaded when the row expands
     short_id: str
     customer: str
     amount_text: str
+    currency: str
     items_text: str
     requester: str
     created_raw: str
@@ -122,6 +125,7 @@ class InboxPage:
     total_on_page: int
     next_cursor: str | None
     consumed_capacity: float
+    filtered: bool = False  # filters were applied over the index (total_on_page counts the orders examined)
 
     @property
     def urgency(self) -> dict[str, int]:
@@ -161,9 +165,11 @@ def inbox_row(
     """The row of `order` for a viewer with these (case-folded) identities; also the order page's summary."""
     now = now or timezone.now()
     countdown = order_countdown(order, now=now)
+    if order.status not in (OrderStatus.PENDING, OrderStatus.DECIDING):  # decided or over: nothing counts down
+        countdown = Countdown(DeadlineState.UNKNOWN, "—", None, countdown.window_seconds)
     own = requested_by_any(order.requested_by, identities)
     key = quote(order.order_id, safe="")
-    order_path, approve_path, reject_path = (pattern.replace(_KEY, key) for pattern in _path_patterns())
+    order_path, approve_path, reject_path, lines_path = (pattern.replace(_KEY, key) for pattern in _path_patterns())
     deadline = order.approval_deadline
     age = int((now - order.created_at).total_seconds()) if order.created_at else None
     fraction = countdown.fraction_left
@@ -177,9 +183,11 @@ def inbox_row(
         path=_text(order_path),
         approve_path=_text(approve_path),
         reject_path=_text(reject_path),
+        lines_path=_text(lines_path),
         short_id=_text(short_id(order.order_id)),
         customer=_text(order.customer_name or "—"),
         amount_text=_text(money_text(order.amount)),
+        currency=_text(settings.APPROVALS_CURRENCY if order.amount is not None else ""),
         items_text=_text(str(order.items_count)),
         requester=_text(order.requested_by or "—"),
         created_raw=_text(order.created_at_raw),
@@ -193,6 +201,39 @@ def inbox_row(
     )
 
 
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the inbox keeps, checked on the server over the whole pending index (not only one fetched page)."""
+
+    query: str = ""  # part of the customer's or the requester's name, any case
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    due_within: int | None = None  # seconds: the deadline falls between now and now + this
+
+    @property
+    def active(self) -> bool:
+        return (
+            bool(self.query.strip())
+            or self.amount_min is not None
+            or self.amount_max is not None
+            or bool(self.due_within)
+        )
+
+    def matches(self, order: Order, *, now: datetime) -> bool:
+        needle = self.query.strip().lower()
+        if needle and needle not in order.customer_name.lower() and needle not in order.requested_by.lower():
+            return False
+        if self.amount_min is not None and (order.amount is None or order.amount < self.amount_min):
+            return False
+        if self.amount_max is not None and (order.amount is None or order.amount > self.amount_max):
+            return False
+        if self.due_within:
+            deadline = order.approval_deadline
+            if deadline is None or not now < deadline <= now + timedelta(seconds=self.due_within):
+                return False
+        return True
+
+
 def inbox_rows(
     orders: list[Order],
     *,
@@ -202,13 +243,13 @@ def inbox_rows(
     can_decide: bool = True,
     now: datetime | None = None,
 ) -> list[InboxRow]:
-    """Rows of one fetched page, filtered by customer/requester and sorted (within the page)."""
+    """Rows of fetched orders, filtered by customer/requester and sorted (within these orders)."""
     now = now or timezone.now()
-    needle = query.strip().lower()
+    keep = InboxFilters(query=query)
     rows = [
         inbox_row(order, identities=identities, can_decide=can_decide, now=now)
         for order in orders
-        if not needle or needle in order.customer_name.lower() or needle in order.requested_by.lower()
+        if keep.matches(order, now=now)
     ]
     if sort == "deadline":
         rows.sort(key=_deadline_key)
@@ -220,29 +261,108 @@ def inbox_rows(
     return rows
 
 
+# A filtered inbox reads index pages until it has a page of matches; it stops after this many reads and offers the
+# rest behind its cursor, so one request never walks a huge backlog.
+INBOX_FILTER_MAX_READS = 10
+
+
+def _index_key(order: Order) -> dict:
+    """The status-index key of a pending order: where the next page starts when this order ends one."""
+    return {"orderId": order.order_id, "status": OrderStatus.PENDING, "createdAt": order.created_at_raw}
+
+
+def _orders_page(*, limit: int, start_key: dict | None, created_after: str | None = None):
+    try:
+        return orders_table.orders_page(limit=limit, start_key=start_key, created_after=created_after)
+    except ValueError as error:  # DynamoDB refused the key: treat it as a bad cursor
+        raise InvalidCursor(str(error)) from error
+
+
+def _matching_orders(
+    *, start_key: dict | None, keep: InboxFilters, page_size: int, now: datetime
+) -> tuple[list[Order], int, dict | None, float]:
+    """Pending orders matching `keep`, oldest first, from `start_key` on: up to `page_size` of them.
+
+    Returns (orders, how many were examined, the key where the next page starts or None, consumed capacity).
+    """
+    matched: list[Order] = []
+    examined, capacity, key = 0, 0.0, start_key
+    for _read in range(INBOX_FILTER_MAX_READS):
+        page = _orders_page(limit=page_size, start_key=key)
+        capacity += page.consumed_capacity
+        for index, order in enumerate(page.orders):
+            examined += 1
+            if keep.matches(order, now=now):
+                matched.append(order)
+                if len(matched) == page_size:
+                    more = index < len(page.orders) - 1 or page.next_key is not None
+                    return matched, examined, _index_key(order) if more else None, capacity
+        key = page.next_key
+        if key is None:
+            return matched, examined, None, capacity
+    return matched, examined, key, capacity
+
+
 def inbox_page(
     *,
     cursor: str = "",
     query: str = "",
     sort: str = "",
+    amount_min: Decimal | None = None,
+    amount_max: Decimal | None = None,
+    due_within: int | None = None,
     identities: frozenset[str] = frozenset(),
     can_decide: bool = True,
     page_size: int | None = None,
 ) -> InboxPage:
-    """One page of pending orders, oldest first. Raises InvalidCursor, OrdersTableUnavailable."""
+    """One page of pending orders, oldest first. Raises InvalidCursor, OrdersTableUnavailable.
+
+    Filters (customer/requester, amount range, deadline window) are applied here over the pending index, page after
+    page, so a page holds up to `page_size` matching orders and the cursor continues after the last one examined.
+    `sort` reorders the page shown.
+    """
     start_key = cursor_decode(cursor) if cursor else None
     page_size = page_size or settings.APPROVALS_PAGE_SIZE
-    try:
-        page = orders_table.orders_page(limit=page_size, start_key=start_key)
-    except ValueError as error:  # DynamoDB refused the key: treat it as a bad cursor
-        raise InvalidCursor(str(error)) from error
-    rows = inbox_rows(page.orders, query=query, sort=sort, identities=identities, can_decide=can_decide)
+    now = timezone.now()
+    keep = InboxFilters(query=query, amount_min=amount_min, amount_max=amount_max, due_within=due_within)
+    if keep.active:
+        orders, examined, next_key, capacity = _matching_orders(
+            start_key=start_key, keep=keep, page_size=page_size, now=now
+        )
+    else:
+        page = _orders_page(limit=page_size, start_key=start_key)
+        orders, examined, next_key, capacity = page.orders, len(page.orders), page.next_key, page.consumed_capacity
+    rows = inbox_rows(orders, sort=sort, identities=identities, can_decide=can_decide, now=now)
     return InboxPage(
         rows=rows,
-        total_on_page=len(page.orders),
-        next_cursor=cursor_encode(page.next_key) if page.next_key else None,
-        consumed_capacity=page.consumed_capacity,
+        total_on_page=examined,
+        next_cursor=cursor_encode(next_key) if next_key else None,
+        consumed_capacity=capacity,
+        filtered=keep.active,
     )
+
+
+def inbox_next_order(*, after: Order, identities: frozenset[str], page_size: int | None = None) -> Order | None:
+    """The next order the viewer can decide after `after`, in inbox order (oldest first), or None.
+
+    For "Approve & next": skips `after` itself, the viewer's own requests (four-eyes), orders still without their
+    callback and orders whose window is over.
+    """
+    if not after.created_at_raw:
+        return None
+    page_size = page_size or settings.APPROVALS_PAGE_SIZE
+    now, key = timezone.now(), None
+    for _read in range(INBOX_FILTER_MAX_READS):
+        page = _orders_page(limit=page_size, start_key=key, created_after=after.created_at_raw)
+        for order in page.orders:
+            if order.order_id == after.order_id or requested_by_any(order.requested_by, identities):
+                continue
+            if order.has_callback and order_countdown(order, now=now).state != DeadlineState.EXPIRED:
+                return order
+        key = page.next_key
+        if key is None:
+            return None
+    return None
 
 
 def orders_pending_count() -> int | None:

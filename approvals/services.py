@@ -260,6 +260,43 @@ def _decide(*, order_id: str, user, approve: bool, comment: str, request_id: str
     return _conclude(claim=claim, sent=sent, record=record, result=result)
 
 
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What became of one row of a bulk approval: `outcome` is an Outcome value or "not_found"/"unavailable"."""
+
+    order_id: str
+    outcome: str
+    message: str
+    result: DecisionResult | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.result is not None and self.result.delivered
+
+
+def orders_approve_bulk(*, order_ids: list[str], user, comment: str = "", request_id: str = "") -> list[BulkOutcome]:
+    """Approve each order with `order_decide`, one full decision per row (four-eyes, claim, audit, reconciliation).
+
+    A row that cannot be decided (requested by `user`, decided already, gone, DynamoDB unreachable) is reported and
+    the others go on. Raises ReadOnlyMode before any row when the console is frozen.
+    """
+    if settings.READ_ONLY:
+        raise ReadOnlyMode("The console is in read-only mode (READ_ONLY): no decision can be made now.")
+    outcomes = []
+    for order_id in dict.fromkeys(order_ids):
+        try:
+            result = order_decide(order_id=order_id, user=user, approve=True, comment=comment, request_id=request_id)
+        except FourEyesViolation as error:
+            outcomes.append(BulkOutcome(order_id, Outcome.FORBIDDEN, f"Not decided: four-eyes rule, {error}"))
+        except orders_table.OrderNotFound:
+            outcomes.append(BulkOutcome(order_id, "not_found", "No order with this id."))
+        except OrdersTableUnavailable as error:
+            outcomes.append(BulkOutcome(order_id, "unavailable", f"Nothing was decided: {error}"))
+        else:
+            outcomes.append(BulkOutcome(order_id, result.outcome, result.message, result))
+    return outcomes
+
+
 def _conclude(*, claim: Claim, sent: Sent, record: Decision, result: dict) -> DecisionResult:
     order, approve = claim.order, result["approved"]
     short = order.order_id[:8]

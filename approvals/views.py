@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -18,7 +18,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from approvals import orders_table, selectors, services
-from approvals.forms import ApproveForm, DecisionFilterForm, InboxFilterForm, RejectForm
+from approvals.forms import (
+    BULK_MAX,
+    DUE_WINDOWS,
+    ApproveForm,
+    BulkApproveForm,
+    DecisionFilterForm,
+    InboxFilterForm,
+    RejectForm,
+)
 from approvals.four_eyes import user_identities_folded
 from approvals.orders_table import OrderNotFound, OrdersTableUnavailable
 from core.aws import aws_interactive
@@ -29,6 +37,7 @@ from core.roles import ADMINS, ALL_ROLES, APPROVERS, role_required, user_can_dec
 logger = logging.getLogger(__name__)
 
 DECIDED_EVENT = "approvals:decided"
+BULK_EVENT = "approvals:bulk"  # the inbox table reloads after a bulk approval (single decisions swap their row)
 MAX_ORDER_ID_CHARS = 128  # the order function makes uuids; anything longer is not an order id
 
 
@@ -57,17 +66,32 @@ def _can_decide(request) -> bool:
     return user_can_decide(request.user) and not settings.READ_ONLY
 
 
+_NO_FILTERS = {"q": "", "sort": "", "amount_min": None, "amount_max": None, "due": ""}
+
+
+def _filter_query(filters: dict) -> str:
+    """The inbox's filters as a query string (without the cursor), for the pager's links."""
+    query = QueryDict(mutable=True)
+    for name in _NO_FILTERS:
+        if filters.get(name) not in (None, ""):
+            query[name] = str(filters[name])
+    return query.urlencode()
+
+
 @require_GET
 @role_required(*ALL_ROLES)
 @aws_interactive()
 def inbox(request):
     form = InboxFilterForm(request.GET)
-    filters = form.cleaned_data if form.is_valid() else {"q": "", "sort": "", "cursor": request.GET.get("cursor", "")}
+    filters = form.cleaned_data if form.is_valid() else _NO_FILTERS | {"cursor": request.GET.get("cursor", "")}
     try:
         page = selectors.inbox_page(
             cursor=filters["cursor"],
             query=filters["q"],
             sort=filters["sort"],
+            amount_min=filters["amount_min"],
+            amount_max=filters["amount_max"],
+            due_within=DUE_WINDOWS.get(filters["due"]),
             identities=user_identities_folded(request.user),
             can_decide=_can_decide(request),
         )
@@ -82,6 +106,8 @@ def inbox(request):
         "can_decide": _can_decide(request),
         "read_only": settings.READ_ONLY,
         "first_page": not filters["cursor"],
+        "filter_query": _filter_query(filters),
+        "bulk_max": BULK_MAX,
         "page_size": settings.APPROVALS_PAGE_SIZE,
         # without JavaScript, a decision redirects back to this very page (filters and cursor kept)
         "next_path": _inbox_return_path(request),
@@ -206,7 +232,21 @@ def _decide(request, order_id: str, *, approve: bool):
         )
         return trigger_client_event(response, DECIDED_EVENT)
     messages.add_message(request, getattr(messages, result.level.upper()), result.message)
+    if approve and request.POST.get("then") == "next" and result.delivered:
+        return _redirect_to_next(request, result.order)
     return redirect(safe_next(request, reverse("approvals:inbox")))
+
+
+def _redirect_to_next(request, decided):
+    """After "Approve & next": the next order this approver can decide, in inbox order, or the inbox when none."""
+    try:
+        following = selectors.inbox_next_order(after=decided, identities=user_identities_folded(request.user))
+    except OrdersTableUnavailable:
+        following = None
+    if following is None:
+        messages.info(request, "No other order is waiting for your decision.")
+        return redirect("approvals:inbox")
+    return redirect("approvals:order", following.order_id)
 
 
 @require_POST
@@ -221,6 +261,55 @@ def order_approve(request, order_id: str):
 @aws_interactive()
 def order_reject(request, order_id: str):
     return _decide(request, order_id, approve=False)
+
+
+@require_POST
+@role_required(APPROVERS, ADMINS)
+@aws_interactive()
+def orders_bulk_approve(request):
+    """Approve the selected inbox rows with one comment; each row is decided by itself, exactly once."""
+    form = BulkApproveForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(error for field_errors in form.errors.values() for error in field_errors)
+        if request.htmx:
+            return render(request, "approvals/inbox.html#bulk-outcomes", {"error": errors}, status=400)
+        messages.error(request, errors)
+        return redirect(safe_next(request, reverse("approvals:inbox")))
+    try:
+        outcomes = services.orders_approve_bulk(
+            order_ids=form.cleaned_data["order"],
+            user=request.user,
+            comment=form.cleaned_data["comment"].strip(),
+            request_id=getattr(request, "id", ""),
+        )
+    except services.ReadOnlyMode as error:
+        if request.htmx:
+            return render(request, "approvals/inbox.html#bulk-outcomes", {"error": str(error)}, status=403)
+        messages.error(request, str(error))
+        return redirect(safe_next(request, reverse("approvals:inbox")))
+    context = {
+        "outcomes": outcomes,
+        "approved": sum(outcome.delivered for outcome in outcomes),
+        "next_path": safe_next(request, reverse("approvals:inbox")),
+    }
+    if request.htmx:
+        response = render(request, "approvals/inbox.html#bulk-outcomes", context)
+        return trigger_client_event(trigger_client_event(response, DECIDED_EVENT), BULK_EVENT)
+    return render(request, "approvals/bulk_outcomes.html", context)
+
+
+@require_GET
+@role_required(*ALL_ROLES)
+@aws_interactive()
+def order_lines(request, order_id: str):
+    """An order's lines, for the inbox row that expands (the whole order page without htmx)."""
+    if not request.htmx:
+        return redirect("approvals:order", order_id)
+    try:
+        order = _order_or_404(order_id)
+    except OrdersTableUnavailable as error:
+        return render(request, "approvals/inbox.html#lines", {"error": error})
+    return render(request, "approvals/inbox.html#lines", {"order": order})
 
 
 # --- the decisions audit ------------------------------------------------------------------------------

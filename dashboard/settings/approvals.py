@@ -3,6 +3,8 @@
 from .base import env
 
 APPROVALS_PAGE_SIZE = env.int("APPROVALS_PAGE_SIZE", default=50)
+# The currency order amounts are in (the order workflow records a number only).
+APPROVALS_CURRENCY = env.str("APPROVALS_CURRENCY", default="USD")
 APPROVALS_REFRESH_SECONDS = env.int("APPROVALS_REFRESH_SECONDS", default=10)
 APPROVALS_BADGE_CACHE_SECONDS = env.int("APPROVALS_BADGE_CACHE_SECONDS", default=5)
 APPROVALS_CALLBACK_ATTEMPTS = env.int("APPROVALS_CALLBACK_ATTEMPTS", default=3)

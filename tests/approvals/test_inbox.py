@@ -168,7 +168,7 @@ def test_filter_by_customer_or_requester_and_sort(approver_client, private_table
     assert _ids(approver_client.get(inbox, {"sort": "amount_asc"})) == ["a", "c", "b"]
     assert _ids(approver_client.get(inbox, {"sort": "deadline"})) == ["b", "c", "a"]
     empty = approver_client.get(inbox, {"q": "nobody"})
-    assert "No order on this page matches" in empty.content.decode()
+    assert "No pending order matches these filters" in empty.content.decode()
 
 
 def test_columns_countdown_and_own_orders(client, approver, private_table):
@@ -186,7 +186,7 @@ def test_columns_countdown_and_own_orders(client, approver, private_table):
     )
     client.force_login(approver)
     body = client.get(reverse("approvals:inbox")).content.decode()
-    for header in ("Order", "Customer", "Amount", "Items", "Requested by", "Age", "Time left"):
+    for header in ("Order", "Customer · items", "Amount", "Requested by", "Age", "Time left"):
         assert f"<th>{header}</th>" in body or f'<th class="num">{header}</th>' in body
     assert 'id="order-red-one" class="inbox-row deadline-red"' in body
     assert 'id="order-amber-one" class="inbox-row deadline-amber"' in body
