@@ -260,3 +260,38 @@ def execution_assess(
     activity["open_operations"] = len(open_ops)
     check_at = min(check_times) if check_times else None
     return Assessment(activity=activity, reasons=reasons, check_at=check_at, has_failures=has_failures)
+
+
+# --- business outcome of an order-approval execution ------------------------------------------------------------
+
+OUTCOME_WORDS = {
+    "approved": "approved",
+    "rejected": "rejected",
+    "expired": "approval timed out: order expired",
+    "failed": "approval failed: order failed",
+    "invalid": "order invalid: it never reached an approver",
+}
+INVALID_ORDER_ERRORS = ("InvalidOrderError",)
+
+
+def order_outcome(*, status: str, result, error_type: str = "", stored: str = "", is_order: bool = False) -> str:
+    """The order-approval workflow's outcome (approved, rejected, expired, failed, invalid), or "" for another
+    function's execution or one still running.
+
+    `stored` is the outcome recorded at sync time when there is one; otherwise it is read from the result the
+    workflow returns (`{"outcome": ...}`), an execution that raised `InvalidOrderError` is `invalid`, and an order's
+    execution (`is_order`) that ended otherwise without a result (failed, timed out, stopped) is `failed`.
+    """
+    if stored:
+        return stored
+    if isinstance(result, dict) and isinstance(result.get("outcome"), str) and "orderId" in result:
+        return result["outcome"][:32]
+    if status == ExecutionStatus.FAILED and error_type.rsplit(".", 1)[-1] in INVALID_ORDER_ERRORS:
+        return "invalid"
+    if is_order and status in (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.STOPPED):
+        return "failed"
+    return ""
+
+
+def outcome_words(outcome: str) -> str:
+    return OUTCOME_WORDS.get(outcome, outcome)

@@ -7,6 +7,7 @@ operations costs about what a small one does; the tree facts were precomputed at
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from django.views.decorators.http import condition, require_GET
 
 from core.decoding import REDACTED, secrets_redact
 from executions import selectors
+from executions.attention import outcome_words
 from executions.formatting import execution_timeout_info
 from executions.forms import ActionForm, FailCallbackForm, HistoryFilterForm, OperationFilterForm, StopForm
 from executions.models import Execution, Operation
@@ -122,6 +124,33 @@ def _timeline_etag(request, execution_id: int, *, execution: Execution | None = 
     return tag
 
 
+def _order_context(execution: Execution) -> dict:
+    """The order an order-approval execution is for, and how it ended (the Outcome badge)."""
+    order = selectors.execution_order_facts(execution=execution)
+    order_id = (order.order_id if order else "") or selectors.execution_order_id(execution=execution)
+    outcome = selectors.execution_outcome(execution=execution, facts=order)
+    return {"order": order, "order_id": order_id, "outcome": outcome, "outcome_words": outcome_words(outcome)}
+
+
+def _live_context(request, execution: Execution, history_filters) -> dict:
+    """What a running execution's page re-fetches every few seconds: its head, summary and Waiting on panel."""
+    now = timezone.now()
+    pushes = selectors.execution_pushes(execution=execution)
+    return page_context(
+        request,
+        execution=execution,
+        **_timeline_context(request, execution, now, pushes),
+        **_order_context(execution),
+        history=selectors.history_page(execution=execution, filters=history_filters, limit=1),
+        waiting=_waiting_on(execution, now, pushes),
+        push=selectors.execution_push_state(execution=execution, pushes=pushes),
+        live_refresh_seconds=settings.TIMELINE_REFRESH_SECONDS,
+        timeout=execution_timeout_info(execution=execution, now=now),
+        fail_form=FailCallbackForm(),
+        now=now,
+    )
+
+
 @require_GET
 @viewer_required
 def execution_detail(request, execution_id: int):
@@ -130,11 +159,21 @@ def execution_detail(request, execution_id: int):
         raise Http404("No such execution in the console's database.")
     history_form = HistoryFilterForm(request.GET or None)
     history_filters = history_form.filters() if request.GET else selectors.HistoryFilters()
+    op_filter = (request.GET.get("op") or "").strip()[:256]
+    if op_filter:
+        history_filters = dataclasses.replace(history_filters, operation_id=op_filter)
     try:
         after, before = query_int(request, "after"), query_int(request, "before")
     except BadQuery as error:
         return bad_query(request, error)
-    base = {"execution": execution}
+    base = {"execution": execution, "op_filter": op_filter}
+    if op_filter:
+        base["op_filtered"] = selectors.operation_get(execution=execution, operation_id=op_filter)
+    if request.htmx and request.htmx.target == "live":
+        return _hide_callback_ids(
+            render(request, "executions/detail.html#live", _live_context(request, execution, history_filters)),
+            execution,
+        )
     if request.htmx and request.htmx.target == "history":
         history = selectors.history_page(execution=execution, filters=history_filters, after=after, before=before)
         base.update(
@@ -164,12 +203,13 @@ def execution_detail(request, execution_id: int):
         request,
         **base,
         **_timeline_context(request, execution, now, pushes),
+        **_order_context(execution),
         history=history,
         history_form=history_form,
         event_types=selectors.history_event_types(execution=execution),
         waiting=_waiting_on(execution, now, pushes),
         push=selectors.execution_push_state(execution=execution, pushes=pushes),
-        order_id=selectors.execution_order_id(execution=execution),
+        live_refresh_seconds=settings.TIMELINE_REFRESH_SECONDS,
         recent_actions=list(execution.actions.order_by("-created_at")[:10]),
         stop_form=StopForm(),
         fail_form=FailCallbackForm(),

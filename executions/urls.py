@@ -1,6 +1,6 @@
 from django.urls import path
 
-from executions import detail_views, ingest_views, lifecycle_views, views
+from executions import confirm_views, detail_views, ingest_views, lifecycle_views, views
 
 app_name = "executions"
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
         "executions/<int:execution_id>/operations/<str:operation_id>/", detail_views.operation_detail, name="operation"
     ),
     path("executions/<int:execution_id>/history.json", detail_views.execution_history_download, name="history"),
+    path("executions/<int:execution_id>/confirm/<str:action>", confirm_views.action_confirm, name="confirm"),
     path("executions/<int:execution_id>/stop", views.execution_stop, name="stop"),
     path("executions/<int:execution_id>/pause", lifecycle_views.execution_pause, name="pause"),
     path("executions/<int:execution_id>/resume", lifecycle_views.execution_resume, name="resume"),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
 
 from core.redirects import safe_next
 from core.roles import ADMINS, ALL_ROLES, role_required, user_is_admin
@@ -68,8 +69,17 @@ def back(request, execution: Execution) -> HttpResponseRedirect:
     return HttpResponseRedirect(safe_next(request, reverse("executions:detail", args=[execution.pk])))
 
 
+def audit_url(audit) -> str:
+    """The action log's row of one audit record (filtered to its execution, so it is on the first page)."""
+    query = f"?execution={audit.execution_id}" if audit.execution_id else ""
+    return f"{reverse('executions:actions')}{query}#action-{audit.pk}"
+
+
 def report(request, result: actions.ActionResult) -> None:
-    getattr(messages, result.level)(request, result.message)
+    getattr(messages, result.level)(
+        request,
+        format_html('{} <a href="{}">See the audit record →</a>', result.message, audit_url(result.audit)),
+    )
     if result.resync_error:
         messages.warning(
             request,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.pagination import InvalidCursor
 from executions import actions, selectors
+from executions.confirm_views import confirm_targets
 from executions.forms import (
     ActionFilterForm,
     ActionForm,
@@ -81,6 +82,7 @@ def attention(request):
     function = _function_filter(request)
     rows = selectors.attention_list(function=function)
     _annotate_callbacks(rows)
+    selectors.triage_annotate(rows=rows, mode="attention")
     return render(
         request,
         "executions/triage.html",
@@ -90,8 +92,11 @@ def attention(request):
             rows=rows,
             function=function,
             functions=selectors.function_names(),
+            groups=selectors.triage_groups(rows),
+            thresholds=selectors.thresholds_words(),
             title="Needs attention",
-            subtitle="Running executions that look stuck or overdue (and timed-out ones), oldest first.",
+            subtitle="Running executions that look stuck or overdue (and timed-out ones), grouped by what is wrong, "
+            "oldest first.",
             fail_form=FailCallbackForm(),
         ),
     )
@@ -104,6 +109,7 @@ def failures(request):
     since_value, since = since_parse(request.GET.get("since", "7d"))
     rows = selectors.failures_list(since=since, function=function)
     _annotate_callbacks(rows)
+    selectors.triage_annotate(rows=rows, mode="failures")
     return render(
         request,
         "executions/triage.html",
@@ -114,8 +120,11 @@ def failures(request):
             function=function,
             functions=selectors.function_names(),
             since=since_value,
+            groups=selectors.triage_groups(rows),
+            thresholds=selectors.thresholds_words(),
             title="Failures",
-            subtitle="Failed executions and executions with failed steps, callbacks or invocations, oldest first.",
+            subtitle="Executions that failed or timed out, and unfinished ones with an operation that failed without "
+            "recovery, grouped by error type, oldest first.",
             fail_form=FailCallbackForm(),
         ),
     )
@@ -140,16 +149,20 @@ def _timeouts_context(request, **extra) -> dict:
     overdue = selectors.overdue_callbacks(function=function)
     rows = selectors.timed_out_list(since=since, function=function)
     _annotate_callbacks(rows)
+    selectors.triage_annotate(rows=rows, mode="timeouts")
     return page_context(
         request,
         mode="timeouts",
         rows=rows,
         overdue=overdue,
+        groups=selectors.triage_groups(rows),
+        thresholds=selectors.thresholds_words(),
         function=function,
         functions=selectors.function_names(),
         since=since_value,
         title="Timeouts",
-        subtitle="Open callbacks past their deadline or SLA, and executions that timed out, oldest first.",
+        subtitle="Open callbacks past their deadline or SLA, and executions that timed out, grouped by what timed out, "
+        "oldest first.",
         bulk_form=extra.pop("bulk_form", None) or BulkFailForm(),
         fail_form=FailCallbackForm(),
         now=timezone.now(),
@@ -181,6 +194,28 @@ def actions_log(request):
 
 
 # --- admin actions -------------------------------------------------------------------
+
+
+def _bulk_fail_confirm(request, form: BulkFailForm):
+    """The confirmation step of a bulk callback failure: every selected callback with its execution and order, what
+    happens, the reason, and the explicit confirmation."""
+    operations = list(
+        Operation.objects.filter(pk__in=form.cleaned_data["targets"], op_type="callback")
+        .select_related("execution")
+        .defer("callback_id")
+        .order_by("started_at", "id")
+    )
+    return render(
+        request,
+        "executions/confirm_bulk.html",
+        page_context(
+            request,
+            targets=confirm_targets(operations=operations),
+            reason=form.cleaned_data["reason"],
+            nonce=form.cleaned_data.get("nonce") or "",
+            query=request.GET.urlencode(),
+        ),
+    )
 
 
 def _callback_operation(execution: Execution, operation_id: str) -> Operation:
@@ -258,9 +293,16 @@ def execution_stop(request, execution_id: int):
 def callbacks_bulk_fail(request):
     """Fail several overdue callbacks together; the page shows one outcome per callback."""
     require_actions_enabled()
-    form = BulkFailForm(request.POST)
+    confirmed = (request.POST.get("confirm") or "").strip().lower() == "yes"
+    # The first post (reason and selection) is checked, then answered with the confirmation step; the second one
+    # (confirm=yes) acts.
+    data = request.POST.copy()
+    data["confirm"] = "yes"
+    form = BulkFailForm(request.POST if confirmed else data)
     if not form.is_valid():
         return render(request, "executions/triage.html", _timeouts_context(request, bulk_form=form), status=400)
+    if not confirmed:
+        return _bulk_fail_confirm(request, form)
     operations = (
         # imported (offline) copies included: the action refuses them, so the page reports them refused
         Operation.objects.filter(pk__in=form.cleaned_data["targets"], op_type="callback")

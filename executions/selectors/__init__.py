@@ -42,6 +42,13 @@ from executions.selectors.operations import (
     operations_page,
     timeline_operations,
 )
+from executions.selectors.outcomes import (
+    OrderFacts,
+    execution_order_facts,
+    execution_outcome,
+    order_facts_from,
+    outcomes_annotate,
+)
 from executions.selectors.push import PushState, execution_push_state, execution_pushes, operations_with_pushes
 from executions.selectors.stats import executions_by_status_over_time
 from executions.selectors.triage import (
@@ -50,7 +57,10 @@ from executions.selectors.triage import (
     failures_list,
     open_callbacks_query,
     overdue_callbacks,
+    thresholds_words,
     timed_out_list,
+    triage_annotate,
+    triage_groups,
 )
 
 __all__ = [
@@ -63,6 +73,7 @@ __all__ = [
     "HistoryPage",
     "OffsetPage",
     "OperationFilters",
+    "OrderFacts",
     "PushState",
     "actions_list",
     "attention_list",
@@ -70,7 +81,9 @@ __all__ = [
     "execution_get",
     "execution_invocations",
     "execution_list",
+    "execution_order_facts",
     "execution_order_id",
+    "execution_outcome",
     "execution_pause_spans",
     "execution_push_state",
     "execution_pushes",
@@ -94,8 +107,13 @@ __all__ = [
     "operations_count",
     "operations_page",
     "operations_with_pushes",
+    "order_facts_from",
+    "outcomes_annotate",
     "overdue_callbacks",
     "statuses_seen",
+    "thresholds_words",
     "timed_out_list",
     "timeline_operations",
+    "triage_annotate",
+    "triage_groups",
 ]

@@ -38,6 +38,7 @@ class HistoryFilters:
     event_type: str = ""
     failures_only: bool = False
     name: str = ""
+    operation_id: str = ""  # one operation's events (?op=<id>)
 
 
 def history_events(*, execution: Execution, filters: HistoryFilters) -> QuerySet[HistoryEvent]:
@@ -51,6 +52,8 @@ def history_events(*, execution: Execution, filters: HistoryFilters) -> QuerySet
         query = query.filter(failed | Q(event_type="InvocationCompleted", details__has_key="Error"))
     if filters.name:
         query = query.filter(name__icontains=filters.name)
+    if filters.operation_id:
+        query = query.filter(operation_id=filters.operation_id)
     return query
 
 

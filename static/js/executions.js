@@ -152,6 +152,16 @@
     if (event.detail.xhr.status === 304 || (etag && etag === target.getAttribute("data-etag"))) event.detail.shouldSwap = false;
   });
 
+  // A running execution's head, summary and Waiting on panel re-fetch themselves (data-keep-focus): not while the
+  // keyboard is inside them or a details element there is open, so nobody loses their place.
+  document.addEventListener("htmx:confirm", function (event) {
+    if (event.detail.triggeringEvent) return;
+    var elt = event.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-keep-focus")) return;
+    var active = document.activeElement;
+    if ((active && active !== document.body && elt.contains(active)) || elt.querySelector("details[open]")) event.preventDefault();
+  });
+
   // The list's auto-refresh waits while executions are selected for a bulk pause or resume (console.js
   // already holds polls while the tab is hidden; hx-trigger filters need eval, which the CSP forbids).
   document.addEventListener("htmx:confirm", function (event) {

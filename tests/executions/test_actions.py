@@ -60,8 +60,11 @@ def test_fail_open_callback_resumes_the_failure_path(
     arn, order, execution = pending_order(lambda_client, dynamodb_client, stack)
     callback = open_callback(execution, "approval")
     page = admin_client_.get(f"/executions/{execution.pk}/").content.decode()
+    confirm_url = f"/executions/{execution.pk}/confirm/fail_callback?op={callback.operation_id}"
+    assert confirm_url in page and callback.callback_id not in page  # the page links to the confirmation step
+    page = admin_client_.get(confirm_url).content.decode()
     fail_url = f"/executions/{execution.pk}/callbacks/{callback.operation_id}/fail"
-    assert fail_url in page and "fail before deadline" in page  # not overdue: an extra confirmation
+    assert fail_url in page and "Fail it before its deadline" in page  # not overdue: an extra confirmation
     assert callback.callback_id not in page
 
     # Without the extra confirmation nothing is sent (the audit row says why).
@@ -162,8 +165,10 @@ def test_heartbeat_on_a_callback_with_a_heartbeat_timeout(admin_client_, lambda_
     callback = open_callback(execution, "approval")
     assert callback.heartbeat_timeout_seconds == 600  # CallbackStartedDetails.HeartbeatTimeout, as on AWS
     url = f"/executions/{execution.pk}/callbacks/{callback.operation_id}/heartbeat"
-    page = admin_client_.get(f"/executions/{execution.pk}/").content.decode()
-    assert url in page and "every 10 m" in page
+    page = admin_client_.get(
+        f"/executions/{execution.pk}/confirm/heartbeat?op={callback.operation_id}"
+    ).content.decode()
+    assert url in page and "(10 m)" in page
     response = admin_client_.post(url, {"confirm": "yes", "reason": "still working on it"}, follow=True)
     assert response.status_code == 200 and "Heartbeat sent" in response.content.decode()
     assert api_calls == ["callback_heartbeat"]

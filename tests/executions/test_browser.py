@@ -177,9 +177,13 @@ def test_admin_fails_an_overdue_callback_from_the_timeouts_list(
     page.screenshot(path=str(screenshot_dir / "timeouts.png"), full_page=True)
     row.locator('input[name="targets"]').check(force=True)  # the sticky table header may overlap it
     page.fill('#bulk-fail input[name="reason"]', "approval window over")
-    page.check('#bulk-fail input[name="confirm"]')
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#bulk-fail button[type=submit]")
+    # the confirmation step names the order, its customer and amount, and what happens
+    page.wait_for_selector("#confirm")
+    assert order["orderId"] in page.inner_text("#confirm") and "becomes failed" in page.inner_text("#confirm")
+    page.screenshot(path=str(screenshot_dir / "timeouts-bulk-confirm.png"), full_page=True)
+    page.check('#confirm input[name="confirm"]')
+    page.click("#confirm button[type=submit]")
     page.wait_for_selector("#bulk-results")
     outcome = page.locator("#bulk-results tbody tr").first
     assert outcome.get_attribute("data-outcome") == "succeeded"
