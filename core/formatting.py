@@ -1,4 +1,8 @@
-"""The one way to write durations, clock times, money, short ids and CSS-safe status names.
+"""The one way to write instants, durations, clock times, money, short ids and CSS-safe status names.
+
+Instants: `instant_text` ("6 Dec 2026, 14:03 UTC", the site's time zone named) and `relative_text`
+("3 m 10 s ago", "in 5 m"); templates use the `{% instant %}` tag (core/templatetags/console.py), which shows one
+and puts the other in the hover title, as the user chose on /account/. Durations: `duration_text`.
 
 `static/js/approvals.js` re-labels the live approval countdowns every second with the same rules as
 `duration_text` (whole seconds: "42 s", "3 m 12 s", "2 h 59 m", "2 d 4 h"); change both together.
@@ -37,6 +41,31 @@ def duration_text(seconds: float | None) -> str:
         return f"{hours} h {minutes} m" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def instant_text(moment: datetime | None, *, seconds: bool = False) -> str:
+    """6 Dec 2026, 14:03 UTC: the date, the time and the time zone, always ("" when unknown)."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return f"{local.day} {local.strftime('%b %Y')}, {clock} {local.tzname() or timezone.get_current_timezone_name()}"
+
+
+def relative_text(moment: datetime | None, *, now: datetime | None = None) -> str:
+    """3 m 10 s ago · in 5 m · just now ("" when unknown): the distance to now, in `duration_text`'s words."""
+    if moment is None:
+        return ""
+    delta = (moment - (now or timezone.now())).total_seconds()
+    if abs(delta) < 1:
+        return "just now"
+    text = duration_text(abs(delta) if abs(delta) < 10 else round(abs(delta)))
+    return f"in {text}" if delta > 0 else f"{text} ago"
+
+
+def timezone_label() -> str:
+    """The name of the time zone instants are written in (the site's), for filter labels: "UTC"."""
+    return timezone.localtime(timezone.now()).tzname() or timezone.get_current_timezone_name()
 
 
 def ms_text(ms: float | None) -> str:

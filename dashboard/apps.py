@@ -6,4 +6,4 @@ class DashboardConfig(AppConfig):
     verbose_name = "Durable Console"
 
     def ready(self):
-        from dashboard import checks  # noqa: F401 - registers the deployment checks
+        from dashboard import account, checks  # noqa: F401 - deployment checks; the sign-in receiver

@@ -2,11 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from dashboard import search_views, views
+from dashboard import activity_views, search_views, views
+
+handler500 = "dashboard.errors.server_error"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("account/", views.account, name="account"),
     path("search/", search_views.search, name="search"),
+    path("activity/order/<str:order_id>/", activity_views.activity_order, name="activity_order"),
+    path("activity/execution/<int:execution_id>/", activity_views.activity_execution, name="activity_execution"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

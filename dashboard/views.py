@@ -1,18 +1,22 @@
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from approvals import selectors as approvals_selectors
+from core.formatting import instant_text, relative_text, timezone_label
 from core.roles import ALL_ROLES, role_required
 from dashboard import charts
+from dashboard.account import account_time_display_get, account_time_display_set
 from dashboard.health import dependencies_check, health_state, health_state_store
 from dashboard.metrics import metrics_access, metrics_render
+from dashboard.models import TimeDisplay
 from dashboard.overview import overview_counts
 from executions import selectors as executions_selectors
 from executions.views import page_context
@@ -38,6 +42,32 @@ def overview(request):
         since_24h=(now - timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M"),
     )
     return render(request, "overview.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account(request):
+    """Any signed-in user: how times are written (absolute with the time zone, or relative), saved per user."""
+    error = ""
+    if request.method == "POST":
+        choice = request.POST.get("time_display", "")
+        if choice in TimeDisplay.values:
+            changed = account_time_display_set(request=request, choice=choice)
+            messages.success(request, "Saved: times are now shown " + choice + "." if changed else "Nothing changed.")
+            return redirect("account")
+        error = "Choose absolute or relative."
+    current = request.session.get("console_time_display") or account_time_display_get(user=request.user)
+    now = timezone.now()
+    example = now - timedelta(minutes=3, seconds=10)
+    context = {
+        "choices": TimeDisplay.choices,
+        "current": current,
+        "error": error,
+        "example_absolute": instant_text(example),
+        "example_relative": relative_text(example, now=now),
+        "time_zone": timezone_label(),
+    }
+    return render(request, "account.html", context, status=400 if error else 200)
 
 
 @login_not_required

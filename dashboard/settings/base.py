@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "dashboard.errors.MethodNotAllowedPageMiddleware",
     "core.middleware.SessionIdleMiddleware",
     "core.middleware.LoginRequiredMiddleware",
     "csp.middleware.CSPMiddleware",

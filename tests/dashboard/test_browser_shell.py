@@ -31,3 +31,181 @@ def test_login_page(browser, live_server, screenshot_dir):
     assert_no_axe_serious(page, "login at 390 px")
     assert_no_horizontal_scroll(page)
     context.close()
+
+
+def _page(browser, live_server, user, *, width=1440, height=900, color_scheme="light"):
+    """A signed-in page under the Content-Security-Policy (axe is injected through DevTools)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: "Content Security Policy" in m.text and errors.append(m.text))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "pw-" + user.username)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    page.errors = errors
+    return context, page
+
+
+def _nav_texts(page) -> list[str]:
+    return page.locator("nav.mainnav a").evaluate_all(
+        "links => links.map(a => [...a.childNodes].filter(n => n.nodeType === 3)"
+        ".map(n => n.textContent).join('').trim())"
+    )
+
+
+def test_navigation_shows_what_each_role_can_use(browser, live_server, approver, operator, admin_user):
+    expected = {
+        approver: (["Approvals", "Decisions", "My notifications"], ["Overview", "Executions", "Failures"]),
+        operator: (["Overview", "Executions", "Needs attention", "Failures", "Timeouts", "Decisions"], ["Approvals"]),
+        admin_user: (["Overview", "Approvals", "Executions", "Admin actions", "Notifications"], []),
+    }
+    for user, (present, absent) in expected.items():
+        context, page = _page(browser, live_server, user)
+        page.goto(f"{live_server.url}/approvals/decisions/")
+        texts = _nav_texts(page)
+        assert all(name in texts for name in present), (user.username, texts)
+        assert not any(name in texts for name in absent), (user.username, texts)
+        current = page.locator("nav.mainnav a[aria-current=page]")
+        assert current.count() == 1 and current.inner_text().strip() == "Decisions"
+        assert page.errors == []
+        context.close()
+
+
+def test_overview_shell_at_both_widths(browser, live_server, operator, screenshot_dir):
+    from tests.executions.page_factories import execution_make
+
+    execution_make(status="FAILED", needs_attention=True)
+    context, page = _page(browser, live_server, operator)
+    screenshot_both(page, f"{live_server.url}/", screenshot_dir, "shell-overview")
+    assert_no_axe_serious(page, "overview at 1440 px")
+    # The skip link is the first Tab stop and moves focus to <main>.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skiplink"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    # "/" focuses the search box, a GET form to /search with name=q.
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.name") == "q"
+    assert page.locator("form.topsearch").get_attribute("action").rstrip("/").endswith("/search")
+    assert page.locator("nav.mainnav a[aria-current=page]").inner_text().strip() == "Overview"
+    assert page.locator("time[datetime][title]").count() >= 1
+
+    # The phone: a Menu button holds the navigation; the page does not scroll sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/")
+    assert not page.locator("nav.mainnav").is_visible()
+    page.locator("summary.menubutton").click()
+    assert page.locator("nav.mainnav a", has_text="Executions").is_visible()
+    page.screenshot(path=str(screenshot_dir / "shell-overview-phone-menu.png"))
+    assert_no_horizontal_scroll(page)
+    assert_no_axe_serious(page, "overview at 390 px, menu open")
+    page.keyboard.press("Escape")
+    assert not page.locator("nav.mainnav").is_visible()
+    assert page.errors == []
+    context.close()
+
+
+def test_dark_theme(browser, live_server, admin_user, screenshot_dir):
+    context, page = _page(browser, live_server, admin_user, color_scheme="dark")
+    page.goto(f"{live_server.url}/")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(11, 17, 32)", background
+    page.screenshot(path=str(screenshot_dir / "shell-overview-dark.png"), full_page=True)
+    assert_no_axe_serious(page, "overview, dark")
+    page.goto(f"{live_server.url}/account/")
+    page.screenshot(path=str(screenshot_dir / "shell-account-dark.png"), full_page=True)
+    assert_no_axe_serious(page, "account, dark")
+    context.close()
+
+
+def test_account_page_switches_instants_to_relative(browser, live_server, operator, screenshot_dir):
+    from tests.executions.page_factories import execution_make
+
+    execution_make(status="FAILED", needs_attention=True)
+    context, page = _page(browser, live_server, operator)
+    screenshot_both(page, f"{live_server.url}/account/", screenshot_dir, "shell-account")
+    assert_no_axe_serious(page, "account")
+    page.goto(f"{live_server.url}/")
+    assert " UTC" in page.locator("td time").first.inner_text()
+    page.goto(f"{live_server.url}/account/")
+    page.check("input[value=relative]")
+    page.click("button[type=submit]:has-text('Save')")
+    page.wait_for_load_state("networkidle")
+    assert "times are now shown relative" in page.content()
+    page.goto(f"{live_server.url}/")
+    cell = page.locator("td time").first
+    assert cell.inner_text().endswith("ago") and " UTC" in cell.get_attribute("title")
+    context.close()
+
+
+def test_error_pages(browser, live_server, approver, screenshot_dir, settings):
+    context, page = _page(browser, live_server, approver)
+    # A GET on a POST-only action address: a page that says what to do, with the navigation.
+    response = page.goto(f"{live_server.url}/approvals/abc123/approve")
+    assert response.status == 405
+    assert "performs an action" in page.content() and "use its button" in page.content()
+    assert page.locator("a.btn", has_text="Back to the page").get_attribute("href") == "/approvals/abc123/"
+    assert page.locator("nav.mainnav").count() == 1
+    assert_no_axe_serious(page, "405")
+    screenshot_both(page, f"{live_server.url}/approvals/abc123/approve", screenshot_dir, "shell-405")
+    screenshot_both(page, f"{live_server.url}/no/such/page/", screenshot_dir, "shell-404")
+    assert_no_axe_serious(page, "404")
+    context.close()
+
+
+def test_server_error_page_names_the_request_id(client, approver, settings):
+    """The 500 page (handler500) is styled, names the request id and links back."""
+    from django.test import RequestFactory
+
+    from dashboard.errors import server_error
+
+    request = RequestFactory().get("/boom")
+    request.id = "0123456789abcdef"
+    response = server_error(request)
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "0123456789abcdef" in html and 'data-copy="0123456789abcdef"' in html
+    assert "console.css" in html and 'href="/"' in html
+
+
+def test_focus_stays_on_the_same_row_across_refreshes(browser, live_server, operator, settings, screenshot_dir):
+    from datetime import timedelta
+
+    from tests.executions.page_factories import execution_make
+
+    settings.LIST_REFRESH_SECONDS = 1
+    rows = [execution_make(started_ago=timedelta(minutes=10 - n)) for n in range(3)]
+    target = rows[1]
+    context, page = _page(browser, live_server, operator)
+    page.goto(f"{live_server.url}/executions/")
+    link = page.locator(f"#exec-{target.pk} td.name a")
+    link.focus()
+    page.evaluate("window.scrollTo(0, 40)")
+    # Two refreshes, the first bringing a new execution at the top of the list.
+    newer = execution_make(started_ago=timedelta(seconds=5))
+    page.locator(f"#exec-{newer.pk}").wait_for(timeout=10000)
+    announced = page.locator("#live-announcer").inner_text()
+    page.wait_for_timeout(1500)
+    assert page.evaluate("document.activeElement.closest('tr') && document.activeElement.closest('tr').id") == (
+        f"exec-{target.pk}"
+    )
+    assert "1 new execution" in announced or "new execution" in page.locator("#live-announcer").inner_text()
+
+    # Live / Paused: paused, no refresh brings the next new execution; the choice is remembered.
+    toggle = page.locator("[data-live-toggle]")
+    assert toggle.is_visible() and toggle.get_attribute("aria-pressed") == "true"
+    toggle.click()
+    assert toggle.get_attribute("aria-pressed") == "false" and "Paused" in toggle.inner_text()
+    latest = execution_make(started_ago=timedelta(seconds=1))
+    page.wait_for_timeout(2500)
+    assert page.locator(f"#exec-{latest.pk}").count() == 0
+    page.screenshot(path=str(screenshot_dir / "shell-executions-paused.png"))
+    page.reload()
+    assert page.locator("[data-live-toggle]").get_attribute("aria-pressed") == "false"
+    page.locator("[data-live-toggle]").click()
+    page.locator(f"#exec-{latest.pk}").wait_for(timeout=10000)
+    assert page.errors == []
+    context.close()
