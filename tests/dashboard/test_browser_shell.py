@@ -58,7 +58,7 @@ def _nav_texts(page) -> list[str]:
 
 def test_navigation_shows_what_each_role_can_use(browser, live_server, approver, operator, admin_user):
     expected = {
-        approver: (["Approvals", "Decisions", "My notifications"], ["Overview", "Executions", "Failures"]),
+        approver: (["Approvals", "Decisions"], ["Overview", "Executions", "Failures"]),
         operator: (["Overview", "Executions", "Needs attention", "Failures", "Timeouts", "Decisions"], ["Approvals"]),
         admin_user: (["Overview", "Approvals", "Executions", "Admin actions", "Notifications"], []),
     }
