@@ -10,6 +10,7 @@ import json
 import random
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from executions import durable_api
@@ -23,7 +24,7 @@ from tests.executions.sync_support import (
     workflow_start,
 )
 from tests.localstack import TEST_INGEST_TOKEN
-from tests.orders import execution_wait
+from tests.orders import execution_wait, order_for_execution, order_start
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -298,3 +299,25 @@ def test_a_stop_is_shown_at_once_from_the_status_event(client, push_receiver, la
     stored = stored_state(synced_from_history("SyncHold", arn))
     assert stored["execution"]["status"] == "STOPPED"
     assert stored == poll_only_state("SyncHold", arn)
+
+
+def test_a_callback_answered_in_the_console_ends_with_the_same_stored_state(
+    client, approver_client, push_receiver, lambda_client, dynamodb_client, aws
+):
+    """The order-approval workflow, approved on the inbox: the resumed invocation's reports show the end at once."""
+    monitored_functions_seed(names=["OrderApproval"])
+    order = order_for_execution(dynamodb_client, aws.table, order_start(lambda_client))
+    arn = order["executionArn"]
+    functions_sync(function_name="OrderApproval")
+    response = approver_client.post(reverse("approvals:approve", args=[order["orderId"]]), {"comment": "ok"})
+    assert response.status_code in (200, 302)
+    execution_wait(lambda_client, arn)
+    wait_until(lambda: ended_reported(push_receiver, arn), message="the end reported")
+
+    ingest(client, reports(push_receiver, arn))
+    execution = Execution.objects.get(arn=arn)
+    assert "SUCCEEDED" in (execution.status, execution.pushed_status)
+    pushed = stored_state(synced_from_history("OrderApproval", arn))
+    assert pushed["execution"]["result"]["outcome"] == "approved"
+    assert_reports_match_history(Execution.objects.get(arn=arn))
+    assert pushed == poll_only_state("OrderApproval", arn)
