@@ -164,7 +164,8 @@ class Execution(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["order_id"], name="exec_order_idx"),
+            # varchar_pattern_ops: PostgreSQL uses it for = and for the prefix LIKE of short order ids.
+            models.Index(fields=["order_id"], name="exec_order_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["-started_at", "-id"], name="exec_started_idx"),
             models.Index(fields=["status", "-started_at"], name="exec_status_started_idx"),
             models.Index(fields=["function_name", "-started_at"], name="exec_function_started_idx"),

@@ -26,6 +26,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="execution",
-            index=models.Index(fields=["order_id"], name="exec_order_idx"),
+            index=models.Index(fields=["order_id"], name="exec_order_idx", opclasses=["varchar_pattern_ops"]),
         ),
     ]

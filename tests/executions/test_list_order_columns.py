@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -43,6 +44,15 @@ def test_order_columns_from_a_real_order_approval_execution(
     order_sync()
     execution.refresh_from_db()
     assert execution.status == "SUCCEEDED" and execution.order_outcome == "rejected"
+
+    # No decision within the window: the execution SUCCEEDS and the outcome says what happened, "expired".
+    expired_arn = order_start(lambda_client, customerName="Expired Columns", approvalTimeoutSeconds=2)
+    execution_wait(lambda_client, expired_arn)
+    order_sync()
+    expired = Execution.objects.get(arn=expired_arn)
+    assert expired.status == "SUCCEEDED" and expired.order_outcome == "expired"
+    body = operator_client.get(reverse("executions:list"), {"q": "Expired Columns"}).content.decode()
+    assert ">expired<" in body and expired.order_id[:8] in body
 
     # An invalid order fails the execution with InvalidOrderError: outcome "invalid".
     invalid_arn = order_start(lambda_client, customerName="Invalid Columns", amount=-5)
@@ -92,3 +102,35 @@ def test_order_fields_are_read_defensively():
     assert order_outcome_of(result={"outcome": "expired"}, error_type="", terminal=False) == ""
     assert order_outcome_of(result=None, error_type="InvalidOrderError", terminal=True) == "invalid"
     assert order_outcome_of(result=None, error_type="ManualStop", terminal=True) == ""
+
+
+@pytest.mark.django_db
+def test_executions_synced_before_are_backfilled_by_the_migration(settings):
+    import importlib
+
+    from django.apps import apps
+
+    from executions.models import HistoryEvent
+
+    settings.ORDER_APPROVAL_FUNCTION = "OrderApproval"
+    migration = importlib.import_module("executions.migrations.0010_order_fields_backfill")
+    old = Execution.objects.create(
+        arn="arn:old:1", name="old-1", function_name="OrderApproval", status="SUCCEEDED", result={"outcome": "approved"}
+    )
+    invalid = Execution.objects.create(
+        arn="arn:old:2", name="old-2", function_name="OrderApproval", status="FAILED", error_type="InvalidOrderError"
+    )
+    other = Execution.objects.create(arn="arn:old:3", name="old-3", function_name="Other", status="SUCCEEDED")
+    for execution, order_id in ((old, "o-old-1"), (invalid, "o-old-2"), (other, "o-old-3")):
+        payload = json.dumps({"orderId": order_id, "customerName": "Old Customer"})
+        HistoryEvent.objects.create(
+            execution=execution, event_id=3, event_type="StepSucceeded", name="create_order",
+            details={"Result": {"Payload": payload}}, raw={},
+        )  # fmt: skip
+    migration.order_fields_backfill(apps, None)
+    rows = {e.name: (e.order_id, e.customer_name, e.order_outcome) for e in Execution.objects.all()}
+    assert rows == {
+        "old-1": ("o-old-1", "Old Customer", "approved"),
+        "old-2": ("o-old-2", "Old Customer", "invalid"),
+        "old-3": ("", "", ""),
+    }
