@@ -153,6 +153,20 @@ def test_error_pages(browser, live_server, approver, screenshot_dir, settings):
     screenshot_both(page, f"{live_server.url}/approvals/abc123/approve", screenshot_dir, "shell-405")
     screenshot_both(page, f"{live_server.url}/no/such/page/", screenshot_dir, "shell-404")
     assert_no_axe_serious(page, "404")
+
+    # The 500 page as handler500 renders it, served at a console address (its stylesheet from the live server).
+    from django.test import RequestFactory
+
+    from dashboard.errors import server_error
+
+    request = RequestFactory().get("/boom")
+    request.id = "5f0c2a9e81d34b7c9a6e2f1d0b3c4a58"
+    html = server_error(request).content.decode()
+    page.route(f"{live_server.url}/boom", lambda route: route.fulfill(status=500, body=html, content_type="text/html"))
+    screenshot_both(page, f"{live_server.url}/boom", screenshot_dir, "shell-500")
+    assert page.locator("code", has_text=request.id).is_visible()
+    assert page.locator("a", has_text="Overview").get_attribute("href") == "/"
+    assert_no_axe_serious(page, "500")
     context.close()
 
 
