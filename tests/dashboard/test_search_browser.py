@@ -108,8 +108,18 @@ def test_search_orders_and_executions_lists(browser_login, live_server, operator
     assert "Orders" in body and "Executions" in body and "Contoso Pharmaceuticals Europe GmbH" in body
 
 
-def test_approver_sees_orders_only(browser_login, live_server, approver, world, screenshot_dir):
+def test_approver_sees_orders_only(browser_login, live_server, approver, world, private_table, screenshot_dir):  # noqa: F811
+    twins = ["abcd1234-0000-4a2b-9c1d-000000000001", "abcd1234-0000-4a2b-9c1d-000000000002"]
+    private_table(
+        [
+            order_item(created=NOW - timedelta(minutes=n + 1), order_id=twin, customer="Twin Holdings", amount="10")
+            for n, twin in enumerate(twins)
+        ]
+    )
     page = browser_login(approver, viewport=(390, 844))
+    screenshot_both(page, f"{live_server.url}/approvals/abcd1234/", screenshot_dir, "order-short-id-choice")
+    assert "2 orders start with" in page.content() and all(twin in page.content() for twin in twins)
+    _check(page, "short id choice")
     page.goto(f"{live_server.url}/search/?q=contoso")
     assert 'id="executions-heading"' not in page.content() and 'id="orders-heading"' in page.content()
     screenshot_both(page, f"{live_server.url}/search/?q=carol", screenshot_dir, "search-approver")
