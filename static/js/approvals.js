@@ -138,6 +138,12 @@
     if (row) select(row, false);
   });
   document.addEventListener("DOMContentLoaded", function () {
+    // on a phone the inbox's filters fold away (unless some are on) so the orders come first
+    if (window.matchMedia("(max-width: 700px)").matches) {
+      document.querySelectorAll("details[data-closed-when-narrow]:not([data-active])").forEach(function (panel) {
+        panel.open = false;
+      });
+    }
     document.querySelectorAll("[data-shortcuts-open]").forEach(function (button) {
       button.hidden = false;
       button.addEventListener("click", showHelp);
