@@ -78,7 +78,7 @@
     if (!isPoll(event.detail)) return;
     var elt = event.detail.elt;
     if (document.visibilityState === "hidden" || elt.querySelector("details[open], .htmx-request") ||
-        (!isLive() && !isBadge(elt))) {
+        (!isLive() && !isBadge(elt) && (elt.getAttribute("hx-trigger") || "").indexOf("every") >= 0)) {
       event.preventDefault();
     }
   });
