@@ -141,11 +141,11 @@ def activity_trail(
     """The merged trail of an order (by id) or of an execution (its order's, when it is an order approval)."""
     if execution is None and order_id:
         execution = _execution_for_order(order_id, execution_pk)
-    if execution is not None and not order_id:
-        order_id = executions_selectors.execution_order_id(execution=execution)
     final, decision_id = "", ""
     if execution is not None:
         facts = executions_selectors.execution_order_facts(execution=execution)
+        if not order_id:
+            order_id = (facts.order_id if facts else "") or executions_selectors.execution_order_id(execution=execution)
         final = executions_selectors.execution_outcome(execution=execution, facts=facts)
         result = execution.result if isinstance(execution.result, dict) else {}
         decision_id = str(result.get("decisionId") or "")

@@ -204,7 +204,6 @@ def _failure_problem(row: Execution, ops: list[Operation], crashes: list[Invocat
             group=last.error_type or "Invocation failed",
             error_type=last.error_type,
             error_message=last.error_message,
-            attempts=len(crashes),
             failed_event=True,
         )
     return Problem(summary=f"Failed operations; the execution is {state}", group="Failed operations", failed_event=True)
