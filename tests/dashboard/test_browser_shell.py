@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.approvals.conftest import private_table  # noqa: F401 - a fixture: an Orders table of the test's own
 from tests.browser_support import assert_no_axe_serious, assert_no_horizontal_scroll, screenshot_both
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -221,5 +222,45 @@ def test_focus_stays_on_the_same_row_across_refreshes(browser, live_server, oper
     assert page.locator("[data-live-toggle]").get_attribute("aria-pressed") == "false"
     page.locator("[data-live-toggle]").click()
     page.locator(f"#exec-{latest.pk}").wait_for(timeout=10000)
+    assert page.errors == []
+    context.close()
+
+
+def test_inbox_refresh_keeps_focus_on_the_row_and_announces_new_orders(
+    browser,
+    live_server,
+    approver,
+    private_table,
+    settings,
+    screenshot_dir,  # noqa: F811 - the imported fixture
+):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.approvals.conftest import order_item
+
+    settings.APPROVALS_REFRESH_SECONDS = 1
+    now = datetime.now(UTC)
+    private_table(
+        [
+            order_item(created=now - timedelta(minutes=n), timeout=3600, order_id=f"keep-{n}", customer=f"Customer {n}")
+            for n in range(1, 4)
+        ]
+    )
+    context, page = _page(browser, live_server, approver)
+    page.goto(f"{live_server.url}/approvals/")
+    approve = page.locator("#order-keep-2 summary", has_text="Approve")
+    approve.focus()
+    # A new order arrives (the most urgent: it goes to the top), then two refreshes.
+    private_table([order_item(created=now - timedelta(minutes=59), timeout=3600, order_id="keep-new")])
+    page.locator("#order-keep-new").wait_for(timeout=10000)
+    page.wait_for_function("document.getElementById('live-announcer').textContent.includes('new order')")
+    page.wait_for_timeout(1500)
+    focused = page.evaluate("[document.activeElement.tagName, document.activeElement.closest('tr')?.id]")
+    assert focused == ["SUMMARY", "order-keep-2"]
+    assert page.locator("#live-announcer").inner_text() == "1 new order"
+    # The keyboard goes on from there: Enter opens that row's approval popover.
+    page.keyboard.press("Enter")
+    assert page.locator("#order-keep-2 details.decide[open]").count() == 1
+    page.screenshot(path=str(screenshot_dir / "shell-inbox-focus-kept.png"))
     assert page.errors == []
     context.close()
