@@ -77,11 +77,11 @@
   }
   function current() { return selectedId ? document.getElementById(selectedId) : null; }
   function select(row, focus) {
-    rows().forEach(function (r) { r.classList.remove("selected"); r.removeAttribute("aria-selected"); });
+    rows().forEach(function (r) { r.classList.remove("selected"); r.removeAttribute("aria-current"); });
     if (!row) { selectedId = null; return; }
     selectedId = row.id;
     row.classList.add("selected");
-    row.setAttribute("aria-selected", "true");
+    row.setAttribute("aria-current", "true");
     if (focus !== false) {
       row.focus({ preventScroll: true });
       row.scrollIntoView({ block: "nearest" });

@@ -120,6 +120,7 @@ def test_keyboard_only_approve_with_shortcuts(
 ):
     settings.APPROVALS_PAGE_SIZE = 1000
     settings.APPROVALS_REFRESH_SECONDS = 600
+    pending_order(customerName="Keyboard Other")  # a row above it, for k and o at the end
     order = pending_order(customerName="Keyboard Co")
     page = browser_login(approver)
     page.goto(f"{live_server.url}/approvals/")
@@ -144,6 +145,12 @@ def test_keyboard_only_approve_with_shortcuts(
     assert page.evaluate("() => document.activeElement.id") == f"order-{order['orderId']}"
     page.keyboard.press("j")  # already the last: stays
     expect(row).to_have_class(lambda_class("selected"))
+    assert row.get_attribute("aria-current") == "true"
+    page.keyboard.press("x")  # ticks it for bulk approval, and again unticks it
+    expect(row.locator("td.pick input")).to_be_checked()
+    expect(page.locator("[data-selected-count]")).to_have_text("1 selected")
+    page.keyboard.press("x")
+    expect(row.locator("td.pick input")).not_to_be_checked()
     page.keyboard.press("a")
     comment = row.locator("details.approve-popover textarea")
     expect(comment).to_be_focused()
@@ -157,6 +164,13 @@ def test_keyboard_only_approve_with_shortcuts(
     expect(outcome).to_be_focused()
     assert execution_wait(lambda_client, order["executionArn"])["Status"] == "SUCCEEDED"
     assert Decision.objects.get(order_id=order["orderId"]).comment == "keyboard only"
+    # k goes on from the decided row to the one above it; o opens that order
+    page.keyboard.press("k")
+    above = page.locator("#inbox-table tr.selected")
+    path = above.get_attribute("data-path")
+    assert path and above.get_attribute("id") != f"order-{order['orderId']}"
+    page.keyboard.press("o")
+    page.wait_for_url(f"{live_server.url}{path}")
 
 
 def lambda_class(name: str):
