@@ -73,14 +73,17 @@ def ms_text(ms: float | None) -> str:
 
 
 def clock_text(moment: datetime | None, *, now: datetime | None = None) -> str:
-    """14:05 today, otherwise 'Nov 28 14:05' (in the site's time zone)."""
+    """A short instant for dense places (timeline tooltips, activity lines), the zone always named:
+    '14:05:09 UTC' within ten minutes, '14:05 UTC' today, otherwise '28 Nov, 14:05 UTC' (the site's time zone)."""
     if moment is None:
         return ""
     now = now or timezone.now()
     local = timezone.localtime(moment)
+    zone = local.tzname() or timezone.get_current_timezone_name()
     if abs(moment - now) < timedelta(hours=20) and timezone.localtime(now).date() == local.date():
-        return local.strftime("%H:%M:%S") if abs(moment - now) < timedelta(minutes=10) else local.strftime("%H:%M")
-    return local.strftime("%b %d %H:%M")
+        clock = local.strftime("%H:%M:%S") if abs(moment - now) < timedelta(minutes=10) else local.strftime("%H:%M")
+        return f"{clock} {zone}"
+    return f"{local.day} {local.strftime('%b')}, {local.strftime('%H:%M')} {zone}"
 
 
 def money_text(value) -> str:

@@ -44,9 +44,9 @@ def test_clock_text_today_and_other_days(settings):
     settings.TIME_ZONE = "UTC"
     now = datetime(2025, 11, 28, 14, 30, tzinfo=UTC)
     assert formatting.clock_text(None, now=now) == ""
-    assert formatting.clock_text(now - timedelta(minutes=2, seconds=5), now=now) == "14:27:55"
-    assert formatting.clock_text(now - timedelta(hours=2), now=now) == "12:30"
-    assert formatting.clock_text(now - timedelta(days=1), now=now) == "Nov 27 14:30"
+    assert formatting.clock_text(now - timedelta(minutes=2, seconds=5), now=now) == "14:27:55 UTC"
+    assert formatting.clock_text(now - timedelta(hours=2), now=now) == "12:30 UTC"
+    assert formatting.clock_text(now - timedelta(days=1), now=now) == "27 Nov, 14:30 UTC"
 
 
 @pytest.mark.parametrize(
