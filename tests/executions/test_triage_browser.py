@@ -140,6 +140,18 @@ def test_triage_pages_detail_and_confirmation_at_both_widths(
     heads = page.locator(".grouphead .glabel").all_inner_texts()
     assert heads[0] == "PaymentDeclined"
 
+    # the bulk failure's confirmation step at phone width
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(live_server.url + "/executions/timeouts/")
+    page.locator('#overdue input[name="targets"]').first.check(force=True)
+    page.fill('#bulk-fail input[name="reason"]', "approval window over")
+    page.click("#bulk-fail button[type=submit]")
+    page.wait_for_selector("#confirm")
+    assert "Ada Lovelace Industries" in page.inner_text("#confirm") and "1,250.50" in page.inner_text("#confirm")
+    page.screenshot(path=str(screenshot_dir / "confirm-bulk-fail-phone.png"), full_page=True)
+    _check(page, "bulk confirmation at 390px")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
     # the confirmation works without JavaScript's help: a plain form, the checkbox required
     page.goto(live_server.url + f"/executions/{waiting.pk}/confirm/fail_callback?op=cb-1")
     assert "Ada Lovelace Industries" in page.inner_text("#confirm")
@@ -164,6 +176,14 @@ def test_a_running_execution_refreshes_its_summary_and_loads_its_trail(
     assert "Reject attempt" in page.inner_text("#activity")
     page.wait_for_load_state("networkidle")
     assert_no_horizontal_scroll(page, "execution page with its trail at 390px")
+    # the keyboard is inside the refreshing region: it is not replaced under it
+    page.focus("#live .headactions a")
+    marker = page.evaluate(
+        "() => { document.activeElement.dataset.mark = 'kept'; return document.activeElement.outerHTML; }"
+    )
+    page.wait_for_timeout(2500)  # two refresh periods
+    assert page.evaluate("() => document.activeElement.dataset.mark") == "kept", marker
+    page.evaluate("() => document.activeElement.blur()")
     # the execution ends: the summary shows it without a reload, and stops refreshing
     Execution.objects.filter(pk=execution.pk).update(
         status="SUCCEEDED",
