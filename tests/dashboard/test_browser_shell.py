@@ -230,9 +230,9 @@ def test_inbox_refresh_keeps_focus_on_the_row_and_announces_new_orders(
     browser,
     live_server,
     approver,
-    private_table,
+    private_table,  # noqa: F811 - the fixture imported above
     settings,
-    screenshot_dir,  # noqa: F811 - the imported fixture
+    screenshot_dir,
 ):
     from datetime import UTC, datetime, timedelta
 
@@ -262,5 +262,10 @@ def test_inbox_refresh_keeps_focus_on_the_row_and_announces_new_orders(
     page.keyboard.press("Enter")
     assert page.locator("#order-keep-2 details.decide[open]").count() == 1
     page.screenshot(path=str(screenshot_dir / "shell-inbox-focus-kept.png"))
+    # The shell on a live page at the phone width: brand, Live toggle and Menu on one row, search under them.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(screenshot_dir / "shell-inbox-phone.png"))
+    assert page.locator("[data-live-toggle]").is_visible() and page.locator("summary.menubutton").is_visible()
+    assert page.locator("summary.menubutton .menubadge").inner_text().strip().isdigit()
     assert page.errors == []
     context.close()
