@@ -29,13 +29,11 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from benchmarks._child import child_run
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 UNBOUNDED = 1_000_000
 BEFORE = {"TIMELINE_GROUP_LIMIT": UNBOUNDED, "TIMELINE_ROW_BUDGET": UNBOUNDED, "OPERATIONS_PAGE_SIZE": UNBOUNDED}
@@ -428,25 +426,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(_child(sizes, args.repeat, not args.no_browser)))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
-            "VAR_DIR": tmp,
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-            "DURABLE_CONSOLE_ENV": "local",
-            "REDIS_URL": "",
-            "LOG_LEVEL": "WARNING",
-            # Playwright's sync API keeps an event loop in the thread that also reads the database.
-            "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
-        }
-        command = [sys.executable, "-m", "benchmarks.detail", "--child", "--sizes", args.sizes, "--repeat"]
-        command += [str(args.repeat)] + (["--no-browser"] if args.no_browser else [])
-        child = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
-        if child.returncode:
-            sys.stderr.write(child.stderr[-4000:])
-            raise SystemExit(f"benchmark child failed with exit code {child.returncode}")
-    _report(json.loads(child.stdout.strip().splitlines()[-1]))
+    command = ["-m", "benchmarks.detail", "--child", "--sizes", args.sizes, "--repeat", str(args.repeat)]
+    command += ["--no-browser"] if args.no_browser else []
+    # Playwright's sync API keeps an event loop in the thread that also reads the database.
+    _report(child_run(command, env={"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}))
 
 
 if __name__ == "__main__":

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from benchmarks._child import child_run
 
 
 def _measure(fn, repeat: int = 5) -> float:
@@ -133,22 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(_child(args.executions)))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
-            "VAR_DIR": tmp,
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-        }
-        output = subprocess.run(
-            [sys.executable, "-m", "benchmarks.execution_list", "--child", "--executions", str(args.executions)],
-            cwd=PROJECT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    result = json.loads(output.strip().splitlines()[-1])
+    result = child_run(["-m", "benchmarks.execution_list", "--child", "--executions", str(args.executions)])
     print(f"{result['executions']:,} executions, pages of {result['page_size']}")
     print(
         f"{'filter':<14} {'matching':>9} {'depth':>7} {'keyset ms':>10} {'offset ms':>10} {'offset/keyset':>14} "

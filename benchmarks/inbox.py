@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
-PROJECT = Path(__file__).resolve().parent.parent
+from benchmarks._child import child_run
+
 TABLE = "BenchOrders"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:OrderApproval"
 
@@ -206,45 +206,18 @@ def main(argv: list[str] | None = None) -> None:
         )
         try:
             services.wait_for_http(f"http://127.0.0.1:{port}", process=dynamodb)
+            command = ["-m", "benchmarks.inbox", "--child", "--orders", str(args.orders), "--pending"]
+            command += [str(args.pending), "--repeat", str(args.repeat)]
             env = {
-                **os.environ,
-                "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
-                "VAR_DIR": tmp,
-                "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-                "DURABLE_CONSOLE_ENV": "local",
                 "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}",
                 "ORDERS_TABLE": TABLE,
                 "AWS_ACCESS_KEY_ID": "",
-                "REDIS_URL": "",
-                "LOG_LEVEL": "WARNING",
             }
-            child = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "benchmarks.inbox",
-                    "--child",
-                    "--orders",
-                    str(args.orders),
-                    "--pending",
-                    str(args.pending),
-                    "--repeat",
-                    str(args.repeat),
-                ],
-                cwd=PROJECT,
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            if child.returncode:
-                sys.stderr.write(child.stderr[-4000:])
-                raise SystemExit(f"benchmark child failed with exit code {child.returncode}")
-            output = child.stdout
+            results = child_run(command, env=env)["results"]
         finally:
             dynamodb.terminate()
             dynamodb.wait(timeout=20)
             log.close()
-    results = json.loads(output.strip().splitlines()[-1])["results"]
     print(
         f"first inbox page ({results[0]['page_size']} orders), {results[0]['pending']:,} pending; "
         f"medians of {args.repeat} runs"

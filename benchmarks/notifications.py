@@ -19,14 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from benchmarks._child import child_run
 
 
 def _child(sizes: list[int]) -> dict:
@@ -162,22 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         print(json.dumps(_child(sizes)))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}",
-            "VAR_DIR": tmp,
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-        }
-        output = subprocess.run(
-            [sys.executable, "-m", "benchmarks.notifications", "--child", "--sizes", args.sizes],
-            cwd=PROJECT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    result = json.loads(output.strip().splitlines()[-1])
+    result = child_run(["-m", "benchmarks.notifications", "--child", "--sizes", args.sizes])
     rows = result["results"]
     base = rows[0]
     cycles = ("first", "steady", "steady_again", "due", "after_due", "outcomes")

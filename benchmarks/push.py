@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -35,7 +33,8 @@ from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-PROJECT = Path(__file__).resolve().parent.parent
+from benchmarks._child import child_run
+
 ANSWER_SPACING_SECONDS = 0.3
 
 
@@ -174,7 +173,7 @@ def _phase(*, mode: str, orders: int, lambda_client, dynamodb_client, table: str
         "orders": len(held),
         "shown": len(delays),
         "p50": statistics.median(delays) if delays else None,
-        "p95": delays[max(0, int(len(delays) * 0.95) - 1)] if delays else None,
+        "p95": delays[math.ceil(len(delays) * 0.95) - 1] if delays else None,
         "max": delays[-1] if delays else None,
         "api_calls": durable_api.api_calls_made() - calls_before,
     }
@@ -237,25 +236,7 @@ def _live(orders: int) -> list[dict]:
 
 
 def live_report(orders: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-push-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-            "VAR_DIR": tmp,
-            "DURABLE_CONSOLE_ENV": "local",
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("REDIS_URL", None)
-        code = f"import json, benchmarks.push as b; print('RESULT', json.dumps(b._live({orders})))"
-        process = subprocess.run(
-            [sys.executable, "-c", code], cwd=PROJECT, env=env, stdout=subprocess.PIPE, text=True, check=True
-        )
-    lines = process.stdout.splitlines()
-    for line in lines:
-        if not line.startswith("RESULT "):
-            print(line)
-    results = json.loads(next(line for line in lines if line.startswith("RESULT "))[7:])
+    results = child_run(["-c", f"import json, benchmarks.push as b; print(json.dumps(b._live({orders})))"])
     print(f"  {orders} orders per mode, callbacks answered through boto3 every {ANSWER_SPACING_SECONDS} s")
     print(f"  {'mode':10s} {'shown':>7s} {'p50 s':>8s} {'p95 s':>8s} {'max s':>8s} {'API calls':>10s}")
     for row in results:

@@ -31,17 +31,14 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-
+from benchmarks._child import child_run
 
 # --- live: the real emulator ------------------------------------------------------------------------
 
@@ -127,25 +124,8 @@ def _live(executions: int, running: int) -> dict:
 
 
 def live_report(executions: int, running: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-            "VAR_DIR": tmp,
-            "DURABLE_CONSOLE_ENV": "local",
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("REDIS_URL", None)
-        code = f"import json, benchmarks.sync as b; print('RESULT', json.dumps(b._live({executions}, {running})))"
-        process = subprocess.run(
-            [sys.executable, "-c", code], cwd=PROJECT, env=env, stdout=subprocess.PIPE, text=True, check=True
-        )
-    lines = process.stdout.splitlines()
-    for line in lines:
-        if not line.startswith("RESULT "):
-            print(line)
-    result = json.loads(next(line for line in lines if line.startswith("RESULT "))[7:])
+    code = f"import json, benchmarks.sync as b; print(json.dumps(b._live({executions}, {running})))"
+    result = child_run(["-c", code])
     base = result["baseline"]
     print(f"  initial cycle: {json.dumps(result['first'])}")
     for label, key in (
