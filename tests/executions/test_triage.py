@@ -11,7 +11,13 @@ import pytest
 from django.utils import timezone
 
 from executions.attention import order_outcome
-from tests.executions.page_factories import callback_make, execution_make, invocation_make, operation_make
+from tests.executions.page_factories import (
+    callback_make,
+    events_make,
+    execution_make,
+    invocation_make,
+    operation_make,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +196,29 @@ def test_empty_states_state_their_thresholds(operator_client, settings, path):
         assert "approvals that expired" in html
     else:
         assert "2 h (ATTENTION_CALLBACK_SLA_SECONDS)" in html and "10 m (ATTENTION_WAIT_GRACE_SECONDS)" in html
+
+
+# --- the execution page: one operation's events, the outcome badge ------------------------------------------------
+
+
+def test_the_history_shows_one_operations_events_with_op(operator_client):
+    execution = execution_make(status="SUCCEEDED")
+    events_make(execution, 3)
+    operation_make(execution, operation_id="op-2", name="step_2")
+    html = operator_client.get(f"/executions/{execution.pk}/?op=op-2").content.decode()
+    history = html[html.index('id="history"') :]
+    assert "step_2" in history and "step_1</code>" not in history and "step_3</code>" not in history
+    assert 'id="op-filter"' in html and 'name="op" value="op-2"' in html  # kept while filtering further
+
+
+def test_the_execution_page_shows_the_outcome_in_words(operator_client):
+    execution = execution_make(status="SUCCEEDED", input=ORDER_INPUT, result={"orderId": "o-77", "outcome": "expired"})
+    html = operator_client.get(f"/executions/{execution.pk}/").content.decode()
+    assert 'class="pill outcome expired"' in html and "Approval timed out: order expired" in html
+    assert "Ada Lovelace" in html and "1,250.50" in html
+    assert 'hx-trigger="every' not in html.split('id="live"')[1].split(">")[0]  # a finished one does not refresh
+    running = execution_make(input=ORDER_INPUT)
+    html = operator_client.get(f"/executions/{running.pk}/").content.decode()
+    assert 'id="live" class="live-region" hx-get=' in html and "data-keep-focus" in html
+    fragment = operator_client.get(f"/executions/{running.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="live")
+    assert fragment.content.decode().lstrip().startswith('<div id="live"')
