@@ -171,6 +171,26 @@
     }
   });
 
+  // --- Regions that scroll sideways (wide tables on a phone, the timeline) take keyboard focus, so arrow keys
+  // scroll them (WCAG 2.1.1).
+  function scrollablesFocusable() {
+    document.querySelectorAll(".tablewrap, .tl-scroll, [data-scroll-region]").forEach(function (el) {
+      if (el.hasAttribute("tabindex")) return;
+      if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1 && getComputedStyle(el).overflowY !== "visible") {
+        el.tabIndex = 0;
+        if (!el.getAttribute("aria-label") && !el.getAttribute("role")) {
+          var heading = el.closest("section, .card");
+          heading = heading && heading.querySelector("h2, h3");
+          el.setAttribute("role", "region");
+          el.setAttribute("aria-label", (heading ? heading.textContent.trim().split("\n")[0] : "Table") + " (scrolls)");
+        }
+      }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", scrollablesFocusable);
+  var resizeTimer = null;
+  window.addEventListener("resize", function () { clearTimeout(resizeTimer); resizeTimer = setTimeout(scrollablesFocusable, 200); });
+
   function ready(fn) { if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn); }
-  ready(function () { liveToggleSetup(); mirrorBadge(); });
+  ready(function () { liveToggleSetup(); mirrorBadge(); scrollablesFocusable(); });
 })();
