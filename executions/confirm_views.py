@@ -92,3 +92,23 @@ def confirm_targets(*, operations: list[Operation]) -> list[dict]:
     selectors.outcomes_annotate(list(unique.values()))
     orders = {pk: execution.order for pk, execution in unique.items()}
     return [{"op": op, "execution": op.execution, "order": orders.get(op.execution_id)} for op in operations]
+
+
+def bulk_executions_confirm(request, *, form, action: str):
+    """The confirmation step of a bulk pause or resume: every selected execution with its order, what happens, the
+    reason, and the explicit confirmation (the second post, confirm=yes, acts)."""
+    executions = list(Execution.objects.filter(pk__in=form.cleaned_data["targets"]).order_by("-started_at", "-id"))
+    selectors.outcomes_annotate(executions)
+    return render(
+        request,
+        "executions/confirm_bulk_executions.html",
+        page_context(
+            request,
+            action=action,
+            action_url=reverse("executions:bulk_pause" if action == "pause" else "executions:bulk_resume"),
+            targets=executions,
+            reason=form.cleaned_data["reason"],
+            keep_timeout=form.cleaned_data.get("keep_timeout"),
+            nonce=form.cleaned_data.get("nonce") or "",
+        ),
+    )

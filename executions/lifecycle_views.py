@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from executions import lifecycle
+from executions.confirm_views import bulk_executions_confirm
 from executions.forms import ActionForm, BulkExecutionsForm, PauseForm
 from executions.models import Execution
 from executions.view_helpers import admin_required, back, form_errors, page_context, report, require_actions_enabled
@@ -57,11 +58,16 @@ def execution_delete(request, execution_id: int):
 
 def _bulk(request, action: str):
     require_actions_enabled()
-    form = BulkExecutionsForm(request.POST)
+    confirmed = (request.POST.get("confirm") or "").strip().lower() == "yes"
+    data = request.POST.copy()
+    data["confirm"] = "yes"  # the first post (selection, reason) is checked, then answered with the confirmation step
+    form = BulkExecutionsForm(request.POST if confirmed else data)
     context = page_context(request, bulk_action=action, results=[], title=f"Bulk {action}")
     if not form.is_valid():
         context["form_errors"] = [error for errors in form.errors.values() for error in errors]
         return render(request, "executions/bulk_result.html", context, status=400)
+    if not confirmed:
+        return bulk_executions_confirm(request, form=form, action=action)
     nonce = form.cleaned_data.get("nonce") or ""
     results = []
     # imported (offline) copies included: the action refuses them, so the page reports them refused

@@ -141,3 +141,23 @@ def test_bulk_failure_is_confirmed_on_its_own_page(admin_client_, order_executio
     # without a reason it is the list again with the error
     response = admin_client_.post("/executions/timeouts/fail", {"targets": [callback.pk], "reason": ""})
     assert response.status_code == 400 and calls == []
+
+
+@pytest.mark.parametrize("action", ["pause", "resume"])
+def test_bulk_pause_and_resume_are_confirmed_on_their_own_page(admin_client_, monkeypatch, action):
+    from executions import lifecycle
+
+    calls = []
+    monkeypatch.setattr(lifecycle, f"execution_{action}", lambda **kwargs: calls.append(kwargs))
+    execution = execution_make(status="RUNNING" if action == "pause" else "PAUSED", input=ORDER_INPUT)
+    page = admin_client_.get("/executions/").content.decode()
+    assert 'id="bulk-lifecycle"' in page and "I confirm" not in page.split('id="bulk-lifecycle"')[1]
+    response = admin_client_.post(
+        f"/executions/{action}", {"targets": [execution.pk], "reason": "db upgrade", "keep_timeout": "yes"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and calls == []  # nothing sent yet
+    assert 'id="confirm"' in html and execution.name in html and "Ada Lovelace" in html and "1,250.50" in html
+    assert f'action="/executions/{action}"' in html and f'name="targets" value="{execution.pk}"' in html
+    assert ("keeps running while paused" in html) if action == "pause" else ("processed now" in _text(html))
+    assert 'name="confirm" value="yes" required' in html

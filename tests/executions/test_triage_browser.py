@@ -150,6 +150,15 @@ def test_triage_pages_detail_and_confirmation_at_both_widths(
     assert "Ada Lovelace Industries" in page.inner_text("#confirm") and "1,250.50" in page.inner_text("#confirm")
     page.screenshot(path=str(screenshot_dir / "confirm-bulk-fail-phone.png"), full_page=True)
     _check(page, "bulk confirmation at 390px")
+    # and the bulk pause's, from the executions list
+    page.goto(live_server.url + f"/executions/?q={waiting.name}")
+    page.locator('#exec-table input[name="targets"]').first.check(force=True)
+    page.fill('#bulk-lifecycle input[name="reason"]', "database upgrade")
+    page.click("#bulk-lifecycle button[formaction$='/executions/pause']")
+    page.wait_for_selector("#confirm")
+    assert "Ada Lovelace Industries" in page.inner_text("#confirm")
+    page.screenshot(path=str(screenshot_dir / "confirm-bulk-pause-phone.png"), full_page=True)
+    _check(page, "bulk pause confirmation at 390px")
     page.set_viewport_size({"width": 1440, "height": 900})
 
     # the confirmation works without JavaScript's help: a plain form, the checkbox required
