@@ -124,6 +124,7 @@ def test_triage_pages_detail_and_confirmation_at_both_widths(
         "triage-attention": "/executions/attention/",
         "triage-failures": "/executions/failures/?since=all",
         "triage-timeouts": "/executions/timeouts/",
+        "triage-failures-empty": "/executions/failures/?function=NoSuchFunction",
         "execution-order-running": f"/executions/{waiting.pk}/",
         "confirm-fail-callback": f"/executions/{waiting.pk}/confirm/fail_callback?op=cb-1",
     }
