@@ -166,6 +166,13 @@ def test_triage_pages_detail_and_confirmation_at_both_widths(
     page.goto(live_server.url + f"/executions/{waiting.pk}/confirm/fail_callback?op=cb-1")
     assert "Ada Lovelace Industries" in page.inner_text("#confirm")
     assert page.locator('#confirm input[name="confirm"][required]').count() == 1
+    # dark theme: still readable
+    page.emulate_media(color_scheme="dark")
+    for path in (f"/executions/{waiting.pk}/confirm/fail_callback?op=cb-1", "/executions/failures/?since=all"):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        _check(page, f"{path} in the dark theme")
+    page.screenshot(path=str(screenshot_dir / "triage-failures-dark.png"), full_page=True)
 
 
 def test_a_running_execution_refreshes_its_summary_and_loads_its_trail(
