@@ -204,6 +204,7 @@ def _live(orders: int) -> list[dict]:
         log_dir=Path(os.environ["VAR_DIR"]) / "logs", gateway_env=push_env(f"http://127.0.0.1:{port}", token)
     )
     stop = threading.Event()
+    syncing = threading.Thread(target=_sync_loop, args=(stop,), name="sync", daemon=True)
     try:
         settings.LAMBDA_ENDPOINT_URL = stack.gateway_url
         settings.DYNAMODB_ENDPOINT_URL = stack.dynamodb_url
@@ -217,7 +218,7 @@ def _live(orders: int) -> list[dict]:
         config = Config(retries={"max_attempts": 5, "mode": "standard"})
         lambda_client = boto3.client("lambda", endpoint_url=stack.gateway_url, config=config, **credentials)
         dynamodb_client = boto3.client("dynamodb", endpoint_url=stack.dynamodb_url, **credentials)
-        threading.Thread(target=_sync_loop, args=(stop,), name="sync", daemon=True).start()
+        syncing.start()
         return [
             _phase(
                 mode=mode,
@@ -231,6 +232,7 @@ def _live(orders: int) -> list[dict]:
         ]
     finally:
         stop.set()
+        syncing.join(timeout=60)  # its cycle in progress ends before the stack goes away
         console.shutdown()
         stack.stop()
 
