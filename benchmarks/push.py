@@ -232,7 +232,8 @@ def _live(orders: int) -> list[dict]:
         ]
     finally:
         stop.set()
-        syncing.join(timeout=60)  # its cycle in progress ends before the stack goes away
+        if syncing.is_alive():  # its cycle in progress ends before the stack goes away
+            syncing.join(timeout=60)
         console.shutdown()
         stack.stop()
 
