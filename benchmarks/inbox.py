@@ -129,8 +129,21 @@ def _child(orders: int, pending: int, repeat: int) -> dict:
     def record(parsed=None, **_):
         consumed.append(float((parsed or {}).get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)))
 
-    for operation in ("Query", "Scan", "GetItem", "BatchGetItem"):
-        dynamodb.meta.events.register(f"after-call.dynamodb.{operation}", record)
+    # Page views read through the interactive client (shorter timeouts, one attempt): another cached client, so
+    # the recorder goes on every DynamoDB client the console makes.
+    from core import aws
+
+    make_client, recorded = aws._cached_client, set()
+
+    def recording_client(*args):
+        client = make_client(*args)
+        if args[0] == "dynamodb" and id(client) not in recorded:
+            recorded.add(id(client))
+            for operation in ("Query", "Scan", "GetItem", "BatchGetItem"):
+                client.meta.events.register(f"after-call.dynamodb.{operation}", record)
+        return client
+
+    aws._cached_client = recording_client
 
     def render(params=None):
         response = web.get("/approvals/", params or {})
