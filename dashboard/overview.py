@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from approvals import selectors as approvals_selectors
 from executions.models import Execution
+from executions.selectors import failures_query
 from executions.statuses import ExecutionStatus
 
 
@@ -38,7 +39,7 @@ def overview_counts(*, now: datetime | None = None) -> OverviewCounts:
         pending_approvals=orders_pending_count(),
         running=Execution.objects.filter(status=ExecutionStatus.RUNNING).count(),
         attention=Execution.objects.filter(needs_attention=True).count(),
-        failed_24h=recent.filter(status=ExecutionStatus.FAILED).count(),
+        failed_24h=failures_query(since=since).count(),  # the list the tile links to, counted
         timed_out_24h=recent.filter(status=ExecutionStatus.TIMED_OUT).count(),
         total=Execution.objects.count(),
     )

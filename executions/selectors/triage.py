@@ -46,9 +46,15 @@ def _unrecovered_operations() -> QuerySet[Operation]:
 
 
 def failures_list(*, since: datetime | None = None, function: str = "", limit: int = 200) -> list[Execution]:
+    """The failures list, newest first (`failures_query`)."""
+    return list(failures_query(since=since, function=function).order_by(*keyset_order("started_at", False))[:limit])
+
+
+def failures_query(*, since: datetime | None = None, function: str = "") -> QuerySet[Execution]:
     """Executions that failed or timed out, and executions that did not succeed (running, paused, stopped) holding an
     operation that failed without recovery or a failed invocation. A succeeded execution is never a failure: the
-    workflow recovered from whatever failed inside it (a retried step, an expired approval)."""
+    workflow recovered from whatever failed inside it (a retried step, an expired approval). The overview counts
+    the same query, so its number is the length of the list it links to."""
     unrecovered = _unrecovered_operations().values("execution_id")
     crashed = Invocation.objects.exclude(error_type="").values("execution_id")
     query = Execution.objects.filter(
@@ -59,7 +65,7 @@ def failures_list(*, since: datetime | None = None, function: str = "", limit: i
         query = query.filter(Q(started_at__gte=since) | Q(ended_at__gte=since))
     if function:
         query = query.filter(function_name=function)
-    return list(query.order_by(*keyset_order("started_at", False))[:limit])
+    return query
 
 
 def open_callbacks_query() -> QuerySet[Operation]:

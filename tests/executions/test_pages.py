@@ -72,7 +72,9 @@ def test_overview_counts_link_to_filtered_lists(operator_client):
     response = operator_client.get("/")
     assert response.status_code == 200
     counts = response.context["counts"]
-    assert (counts.running, counts.attention, counts.failed_24h, counts.timed_out_24h, counts.total) == (2, 1, 1, 1, 6)
+    assert (counts.running, counts.attention, counts.failed_24h, counts.timed_out_24h, counts.total) == (2, 1, 2, 1, 6)
+    # The failures tile counts the list it opens (the failed and the timed-out execution of the last 24 h).
+    assert len(operator_client.get("/executions/failures/?since=24h").context["rows"]) == counts.failed_24h
     html = response.content.decode()
     assert 'href="/executions/?status=RUNNING"' in html
     assert 'href="/executions/attention/"' in html
