@@ -3,12 +3,14 @@ of the push plugin's reports and of the gateway's EventBridge events in the test
 
 `receiver.requests` holds (method, path, headers, body bytes); it answers `receiver.status` (204), or 500 to
 the first `receiver.fail_first` requests; `receiver.down = True` makes it close connections unanswered
-(a console that is down).
+(a console that is down); `hang=True` holds every answer until `receiver.release()` (a console that hangs).
+`bodies()` and `events()` read JSON bodies back (the push plugin's batches: {"events": [...]}).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -33,8 +35,11 @@ class HttpReceiver:
     fail_first: int = 0  # answer 500 to this many requests first
     status: int = 204
     down: bool = False
+    hang: bool = False
     requests: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Event = field(default_factory=threading.Event)  # set by the first request
+    _released: threading.Event = field(default_factory=threading.Event)
     _seen: int = 0
 
     @property
@@ -49,6 +54,25 @@ class HttpReceiver:
         with self.lock:
             self._seen += 1
             return 500 if self._seen <= self.fail_first else self.status
+
+    def release(self) -> None:
+        """Answer the held requests, and every later one at once."""
+        self.hang = False
+        self._released.set()
+
+    def bodies(self) -> list:
+        with self.lock:
+            return [json.loads(request.body) for request in self.requests]
+
+    def events(self) -> list[dict]:
+        return [event for body in self.bodies() for event in body["events"]]
+
+    def wait_for_events(self, count: int, timeout: float = 10.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(received := self.events()) < count:
+            assert time.monotonic() < deadline, f"{len(received)} of {count} events arrived"
+            time.sleep(0.02)
+        return received
 
     def received(self, path: str | None = None) -> list[ReceivedRequest]:
         with self.lock:
@@ -76,6 +100,9 @@ def _handler_for(receiver: HttpReceiver):
                 receiver.requests.append(
                     ReceivedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
+            receiver.arrived.set()
+            if receiver.hang:
+                receiver._released.wait(30)
             status = receiver.answer_for_next()
             self.send_response(status)
             self.send_header("Content-Length", "0")
@@ -92,15 +119,18 @@ def _handler_for(receiver: HttpReceiver):
 
 
 @contextlib.contextmanager
-def http_receiver_running() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver(host="127.0.0.1", port=free_port())
+def http_receiver_running(**options) -> Iterator[HttpReceiver]:
+    """A receiver serving on a free loopback port until the block ends; `options` are HttpReceiver's (status, hang)."""
+    receiver = HttpReceiver(host="127.0.0.1", port=free_port(), **options)
     server = ThreadingHTTPServer((receiver.host, receiver.port), _handler_for(receiver))
     server.daemon_threads = True
+    server.block_on_close = False
     thread = threading.Thread(target=server.serve_forever, name="http-receiver", daemon=True)
     thread.start()
     try:
         yield receiver
     finally:
+        receiver.release()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -17,7 +17,8 @@ from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create
 from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestRunner, StepOperation
 from durable_console_push.events import status_rank
 
-from tests.unit.test_console_push_sender import Receiver, closed_port_url
+from tests.receivers import http_receiver_running
+from tests.unit.test_console_push_sender import closed_port_url
 
 # The runner hands the callback's bytes (b'"yes"') back as text.
 EXPECTED = {"flaky": {"attempt": 3}, "answer": '"yes"', "nested": 8, "squares": [1, 4, 9], "branches": ["a", "b"]}
@@ -112,14 +113,14 @@ def best_reports(received: list[dict]) -> dict[str, dict]:
 
 @pytest.mark.parametrize("registration", ["environment", "explicit", "both"])
 def test_every_operation_is_reported_with_the_versions_of_its_final_state(push_env, registration):
-    with Receiver() as receiver:
+    with http_receiver_running() as receiver:
         push_env(receiver.url, registration=registration)
         arn, result = run_workflow(registration)
         assert result.status is InvocationStatus.SUCCEEDED
         assert json.loads(result.result) == EXPECTED
 
         received = receiver.events()  # complete: the last invocation's end hook flushed
-        assert {headers["Authorization"] for headers, _ in receiver.requests} == {"Bearer ingest-token"}
+        assert {request.headers["authorization"] for request in receiver.requests} == {"Bearer ingest-token"}
         assert {event["execution_arn"] for event in received} == {arn}
 
         # One start, one snapshot and one end per invocation, in order: registered once even when "both".
@@ -180,7 +181,7 @@ def test_every_operation_is_reported_with_the_versions_of_its_final_state(push_e
 
 @pytest.mark.parametrize("console", ["error", "hang", "down"])
 def test_a_console_that_fails_or_hangs_changes_nothing_and_costs_at_most_the_flush_bound(push_env, console):
-    with Receiver(status=500, hang=console == "hang") as receiver:
+    with http_receiver_running(status=500, hang=console == "hang") as receiver:
         push_env(closed_port_url() if console == "down" else receiver.url, flush_seconds=0.3)
         started = time.monotonic()
         _, result = run_workflow("environment")

@@ -3,14 +3,11 @@ bound when the console hangs or is down, retries, the queue bound, concurrency, 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
 import time
 from datetime import datetime
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aws_durable_execution_sdk_python.lambda_service import OperationStatus
@@ -25,72 +22,10 @@ from aws_durable_execution_sdk_python.plugin import (
 from durable_console_push import ConsolePushFactory
 from durable_console_push.sender import MAX_BODY_BYTES, Sender
 
+from tests.receivers import http_receiver_running
 from tests.unit.test_console_push import ARN, start_info, step_info
 
 SLACK_SECONDS = 1.0
-
-
-class Receiver:
-    """A real ingest endpoint on a free loopback port. Records every POST; can answer an error or hang."""
-
-    def __init__(self, *, status: int = 204, hang: bool = False) -> None:
-        self.status = status
-        self.hang = hang
-        self.requests: list[tuple[Message, bytes]] = []
-        self.arrived = threading.Event()
-        self._release = threading.Event()
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver._lock:
-                    receiver.requests.append((self.headers, body))
-                receiver.arrived.set()
-                if receiver.hang:
-                    receiver._release.wait(30)
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def release(self) -> None:
-        self.hang = False
-        self._release.set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/ingest/operations"
-
-    def bodies(self) -> list[dict]:
-        with self._lock:
-            return [json.loads(body) for _, body in self.requests]
-
-    def events(self) -> list[dict]:
-        return [event for body in self.bodies() for event in body["events"]]
-
-    def wait_for_events(self, count: int, timeout: float = 10.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while len(received := self.events()) < count:
-            assert time.monotonic() < deadline, f"{len(received)} of {count} events arrived"
-            time.sleep(0.02)
-        return received
 
 
 @pytest.fixture
@@ -117,14 +52,14 @@ def closed_port_url() -> str:
 
 
 def test_events_are_posted_as_json_with_the_bearer_token(senders):
-    with Receiver() as receiver:
+    with http_receiver_running() as receiver:
         sender = senders(receiver.url)
         for index in range(3):
             sender.enqueue({"kind": "operation", "operation_id": f"op-{index}"})
         assert sender.flush() is True
-        headers, _ = receiver.requests[0]
-        assert headers["Authorization"] == "Bearer s3cret"
-        assert headers["Content-Type"] == "application/json"
+        headers = receiver.requests[0].headers
+        assert headers["authorization"] == "Bearer s3cret"
+        assert headers["content-type"] == "application/json"
         (body,) = receiver.bodies()
         assert body["schema"] == 1
         assert datetime.fromisoformat(body["sent_at"]).tzinfo is not None
@@ -133,18 +68,18 @@ def test_events_are_posted_as_json_with_the_bearer_token(senders):
 
 
 def test_a_batch_over_1_mb_arrives_in_several_bodies_of_at_most_1_mb(senders):
-    with Receiver() as receiver:
+    with http_receiver_running() as receiver:
         sender = senders(receiver.url)
         for index in range(2500):
             sender.enqueue({"kind": "operation", "operation_id": f"op-{index}", "name": "n" * 1000})
         assert sender.flush(10) is True
         assert len(receiver.requests) >= 3
-        assert all(len(body) <= MAX_BODY_BYTES for _, body in receiver.requests)
+        assert all(len(request.body) <= MAX_BODY_BYTES for request in receiver.requests)
         assert [event["operation_id"] for event in receiver.events()] == [f"op-{index}" for index in range(2500)]
 
 
 def test_an_invocation_is_reported_and_flushed_by_its_end_hook():
-    with Receiver() as receiver:
+    with http_receiver_running() as receiver:
         push = ConsolePushFactory({"DURABLE_CONSOLE_PUSH_URL": receiver.url, "DURABLE_CONSOLE_PUSH_TOKEN": "tok"})
         try:
             info = start_info()
@@ -176,13 +111,13 @@ def test_an_invocation_is_reported_and_flushed_by_its_end_hook():
             assert {(e["execution_arn"], e["request_id"]) for e in received} == {(ARN, "req-2")}
             assert received[2]["operation_id"] == "op-2"
             assert received[-1]["status"] == "SUCCEEDED"
-            assert receiver.requests[0][0]["Authorization"] == "Bearer tok"
+            assert receiver.requests[0].headers["authorization"] == "Bearer tok"
         finally:
             push.reset()
 
 
 def test_the_end_hook_returns_within_the_flush_bound_when_the_console_hangs():
-    with Receiver(hang=True) as receiver:
+    with http_receiver_running(hang=True) as receiver:
         push = ConsolePushFactory(
             {"DURABLE_CONSOLE_PUSH_URL": receiver.url, "DURABLE_CONSOLE_PUSH_FLUSH_SECONDS": "0.5"}
         )
@@ -216,7 +151,7 @@ def test_a_console_that_is_down_raises_nothing_and_costs_at_most_the_bound(sende
 
 
 def test_a_server_error_is_retried_twice_quickly_then_dropped(senders):
-    with Receiver(status=503) as receiver:
+    with http_receiver_running(status=503) as receiver:
         sender = senders(receiver.url, flush_seconds=1.5)
         sender.enqueue({"kind": "operation", "operation_id": "op-1"})
         assert sender.flush() is True  # given up on within the bound
@@ -225,7 +160,7 @@ def test_a_server_error_is_retried_twice_quickly_then_dropped(senders):
 
 
 def test_a_refused_token_is_not_retried(senders):
-    with Receiver(status=401) as receiver:
+    with http_receiver_running(status=401) as receiver:
         sender = senders(receiver.url, token="wrong")
         sender.enqueue({"kind": "operation", "operation_id": "op-1"})
         assert sender.flush() is True
@@ -233,7 +168,7 @@ def test_a_refused_token_is_not_retried(senders):
 
 
 def test_the_queue_is_bounded_dropping_the_oldest_and_counting(senders):
-    with Receiver(hang=True) as receiver:
+    with http_receiver_running(hang=True) as receiver:
         sender = senders(receiver.url, queue_size=5, flush_seconds=5.0, timeout_seconds=10.0)
         sender.enqueue({"n": 0})
         assert receiver.arrived.wait(5)  # the thread is now stuck posting event 0
@@ -246,7 +181,7 @@ def test_the_queue_is_bounded_dropping_the_oldest_and_counting(senders):
 
 
 def test_hooks_on_many_threads_each_event_is_sent_once(senders):
-    with Receiver() as receiver:
+    with http_receiver_running() as receiver:
         sender = senders(receiver.url)
 
         def branch(index: int) -> None:
@@ -266,7 +201,7 @@ def test_hooks_on_many_threads_each_event_is_sent_once(senders):
 
 
 def test_a_dead_sender_thread_is_replaced_on_the_next_event(senders):
-    with Receiver() as receiver:
+    with http_receiver_running() as receiver:
         sender = senders(receiver.url)
         sender.enqueue({"n": 1})
         assert sender.flush() is True
@@ -282,7 +217,7 @@ def test_a_dead_sender_thread_is_replaced_on_the_next_event(senders):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_sends_through_its_own_thread(senders):
-    with Receiver() as receiver:
+    with http_receiver_running() as receiver:
         sender = senders(receiver.url)
         sender.enqueue({"from": "parent"})
         assert sender.flush() is True
