@@ -1,6 +1,7 @@
 from django import forms
 
 from approvals.models import DecisionKind, Outcome
+from core.formatting import timezone_label
 
 
 class ApproveForm(forms.Form):
@@ -84,3 +85,10 @@ class DecisionFilterForm(forms.Form):
     decision = forms.ChoiceField(required=False, choices=[("", "Approve or reject"), *DecisionKind.choices])
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the days are the site's time zone's (selectors.decisions_for), and the labels say which
+        zone = timezone_label()
+        self.fields["date_from"].label = f"From ({zone})"
+        self.fields["date_to"].label = f"To ({zone})"

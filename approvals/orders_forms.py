@@ -9,8 +9,10 @@ class OrdersFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Every status"), *((s, s) for s in ORDER_STATUSES)])
     customer = forms.CharField(required=False, max_length=200, strip=True)
     requester = forms.CharField(required=False, max_length=200, strip=True)
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label="Created from (UTC)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(required=False, label="to (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
     amount_min = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     amount_max = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)
     cursor = forms.CharField(required=False, max_length=2000)

@@ -38,7 +38,7 @@ def time_display(request) -> str:
 def instant(context, moment, seconds=False):
     """<time datetime="ISO" title="the other form">absolute or relative, as the user chose</time>; "—" when unknown."""
     if not isinstance(moment, datetime):
-        return format_html('<span class="muted">—</span>')
+        return format_html('<span class="muted">{}</span>', "—")
     absolute = formatting.instant_text(moment, seconds=seconds)
     relative = formatting.relative_text(moment)
     shown, other = (
