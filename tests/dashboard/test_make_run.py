@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -32,6 +33,32 @@ def _demo_mail(folder, timeout: float = 120) -> list[str]:
         if len(announced) >= 2 or time.monotonic() > deadline:
             return messages
         time.sleep(1)
+
+
+def _pushed(ports: dict, database: Path, timeout: float = 60) -> None:
+    """A new order's execution reports itself: the push plugin in the gateway posts to the dashboard's ingest
+    endpoint with the run's token, so the console knows the execution before any listing."""
+    arn = boto3.client(
+        "lambda",
+        endpoint_url=f"http://127.0.0.1:{ports['LAMBDA_GATEWAY_PORT']}",
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    ).invoke(
+        FunctionName="OrderApproval",
+        InvocationType="Event",
+        Payload=json.dumps({"customerName": "Pushed Ltd", "amount": 10, "items": [{"sku": "A", "quantity": 1}]}),
+    )["DurableExecutionArn"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database, timeout=10) as connection:
+            row = connection.execute(
+                "SELECT pushed_at FROM executions_execution WHERE arn = ? AND pushed_at IS NOT NULL", (arn,)
+            ).fetchone()
+        if row:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no report of {arn} reached the console")
 
 
 def _make_run(env: dict, ports: dict, log_path, *, expect_seed: bool) -> str:
@@ -84,6 +111,7 @@ def _make_run(env: dict, ports: dict, log_path, *, expect_seed: bool) -> str:
             assert len(to_approver) >= 2, f"{len(messages)} messages: {[m[:300] for m in messages]}"
             assert "callbackId" not in "".join(messages)
             assert re.search(r"^mail     \| mail from=\S+ to=approver@example.com", log_path.read_text(), re.MULTILINE)
+            _pushed(ports, Path(env["VAR_DIR"]) / "dashboard.sqlite3")
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         try:
