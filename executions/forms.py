@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from core.formatting import timezone_label
 from executions.selectors import SORTS, ActionFilters, ExecutionFilters, HistoryFilters, OperationFilters
 from executions.statuses import ActionKind, ActionOutcome
 
@@ -57,6 +58,9 @@ class ExecutionFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [(s, s.replace("_", " ").capitalize()) for s in statuses]
         self.function_choices = functions
+        zone = timezone_label()  # the date inputs are read in the site's time zone: the labels say which
+        self.fields["started_after"].label = f"Started after ({zone})"
+        self.fields["started_before"].label = f"Started before ({zone})"
 
     def clean_status(self):
         return list(dict.fromkeys(self.cleaned_data.get("status") or []))[:20]
