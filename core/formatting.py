@@ -43,12 +43,15 @@ def duration_text(seconds: float | None) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
-def instant_text(moment: datetime | None, *, seconds: bool = False) -> str:
-    """6 Dec 2026, 14:03 UTC: the date, the time and the time zone, always ("" when unknown)."""
+def instant_text(moment: datetime | None, *, seconds: bool = False, milliseconds: bool = False) -> str:
+    """6 Dec 2026, 14:03 UTC: the date, the time and the time zone, always ("" when unknown); with `seconds`
+    14:03:07, with `milliseconds` 14:03:07.042 (history events a few ms apart stay apart)."""
     if moment is None:
         return ""
     local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    clock = local.strftime("%H:%M:%S" if seconds or milliseconds else "%H:%M")
+    if milliseconds:
+        clock += f".{local.microsecond // 1000:03d}"
     return f"{local.day} {local.strftime('%b %Y')}, {clock} {local.tzname() or timezone.get_current_timezone_name()}"
 
 

@@ -35,11 +35,12 @@ def time_display(request) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def instant(context, moment, seconds=False):
-    """<time datetime="ISO" title="the other form">absolute or relative, as the user chose</time>; "—" when unknown."""
+def instant(context, moment, seconds=False, ms=False):
+    """<time datetime="ISO" title="the other form">absolute or relative, as the user chose</time>; "—" when unknown.
+    `seconds=True` / `ms=True`: the absolute form to the second / millisecond."""
     if not isinstance(moment, datetime):
         return format_html('<span class="muted">{}</span>', "—")
-    absolute = formatting.instant_text(moment, seconds=seconds)
+    absolute = formatting.instant_text(moment, seconds=seconds, milliseconds=ms)
     relative = formatting.relative_text(moment)
     shown, other = (
         (relative, absolute) if time_display(context.get("request")) == TIME_DISPLAY_RELATIVE else (absolute, relative)

@@ -18,6 +18,7 @@ NOW = datetime(2026, 12, 6, 14, 3, 27, tzinfo=UTC)
 def test_instant_text_names_date_time_and_zone(settings):
     assert instant_text(NOW) == "6 Dec 2026, 14:03 UTC"
     assert instant_text(NOW, seconds=True) == "6 Dec 2026, 14:03:27 UTC"
+    assert instant_text(NOW.replace(microsecond=42_900), milliseconds=True) == "6 Dec 2026, 14:03:27.042 UTC"
     assert instant_text(None) == ""
     with timezone.override("Europe/Paris"):
         assert instant_text(NOW) == "6 Dec 2026, 15:03 CET"
