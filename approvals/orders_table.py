@@ -98,6 +98,20 @@ def _status_query(status: str) -> dict:
     }
 
 
+def _page_query(kwargs: dict) -> OrdersPage:
+    """Run one Query of the status index and read its page (summaries, the next start key, the capacity used)."""
+    try:
+        response = _client().query(**kwargs)
+    except (ClientError, BotoCoreError) as error:
+        _raise_unavailable(error)
+    last = response.get("LastEvaluatedKey")
+    return OrdersPage(
+        orders=[order_summary_from_item(item) for item in response.get("Items", [])],
+        next_key={key: _deserializer.deserialize(value) for key, value in last.items()} if last else None,
+        consumed_capacity=float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)),
+    )
+
+
 def orders_page(
     *, status: str = OrderStatus.PENDING, limit: int, start_key: dict | None = None, created_after: str | None = None
 ) -> OrdersPage:
@@ -113,16 +127,7 @@ def orders_page(
         kwargs["ExpressionAttributeValues"] = {**kwargs["ExpressionAttributeValues"], ":after": {"S": created_after}}
     if start_key:
         kwargs["ExclusiveStartKey"] = {key: {"S": value} for key, value in start_key.items()}
-    try:
-        response = _client().query(**kwargs)
-    except (ClientError, BotoCoreError) as error:
-        _raise_unavailable(error)
-    last = response.get("LastEvaluatedKey")
-    return OrdersPage(
-        orders=[order_summary_from_item(item) for item in response.get("Items", [])],
-        next_key={key: _deserializer.deserialize(value) for key, value in last.items()} if last else None,
-        consumed_capacity=float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)),
-    )
+    return _page_query(kwargs)
 
 
 def orders_index_page(
@@ -157,16 +162,7 @@ def orders_index_page(
     kwargs["ExpressionAttributeValues"] = values
     if start_key:
         kwargs["ExclusiveStartKey"] = {key: {"S": value} for key, value in start_key.items()}
-    try:
-        response = _client().query(**kwargs)
-    except (ClientError, BotoCoreError) as error:
-        _raise_unavailable(error)
-    last = response.get("LastEvaluatedKey")
-    return OrdersPage(
-        orders=[order_summary_from_item(item) for item in response.get("Items", [])],
-        next_key={key: _deserializer.deserialize(value) for key, value in last.items()} if last else None,
-        consumed_capacity=float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)),
-    )
+    return _page_query(kwargs)
 
 
 def orders_count(*, status: str = OrderStatus.PENDING) -> int:
