@@ -142,6 +142,10 @@
       button.setAttribute("aria-pressed", live ? "true" : "false");
       button.querySelector(".livetext").textContent = live ? "Live" : "Paused";
       button.title = live ? "This page refreshes itself; click to pause" : "Refresh is paused; click to resume";
+      // Words on the page that say the list is live ("Live · updated …") follow the switch.
+      Array.prototype.forEach.call(document.querySelectorAll("[data-live-word]"), function (word) {
+        word.textContent = live ? "Live" : "Paused";
+      });
     };
     button.hidden = false;
     render();

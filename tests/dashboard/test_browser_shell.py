@@ -267,5 +267,10 @@ def test_inbox_refresh_keeps_focus_on_the_row_and_announces_new_orders(
     page.screenshot(path=str(screenshot_dir / "shell-inbox-phone.png"))
     assert page.locator("[data-live-toggle]").is_visible() and page.locator("summary.menubutton").is_visible()
     assert page.locator("summary.menubutton .menubadge").inner_text().strip().isdigit()
+    # The list's own "Live · updated …" follows the switch.
+    assert page.locator(".freshness [data-live-word]").inner_text() == "Live"
+    page.keyboard.press("Escape")
+    page.locator("[data-live-toggle]").click()
+    assert page.locator(".freshness [data-live-word]").inner_text() == "Paused"
     assert page.errors == []
     context.close()
