@@ -37,6 +37,15 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message:
         time.sleep(interval)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test that opens headless Chromium (the `browser` fixture, or `browser_login` on it) is a browser test,
+    marked or not: `-m "not browser"` leaves every one of them out (make test-production does)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def push_receiver():
     """Where the session stack's functions report (push plugin) and its gateway sends EventBridge events: a real
