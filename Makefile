@@ -15,7 +15,7 @@ help:
 	@echo "make test             the gates (make lint), then the whole suite on the embedded defaults (SQLite,"
 	@echo "                      SQLAlchemy broker); installs the system packages it needs when they are missing"
 	@echo "make test-unit        the unit tier (tests/unit): no local stack, Java, npm, Chromium or network"
-	@echo "make test-production  run the test suite (without the browser tests) on PostgreSQL + Redis"
+	@echo "make test-production  run the tests that touch the database, cache or broker on PostgreSQL + Redis"
 	@echo "make bench            run the benchmarks (not part of the tests)"
 	@echo "make lint             ruff check, ruff format --check, lint-imports, makemigrations --check"
 
@@ -62,10 +62,11 @@ test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL + Redis (127.0.0.1:5432 and :6379 unless TEST_POSTGRES_URL / TEST_REDIS_URL),
-# in a database and a Redis db index of its own, dropped and flushed afterwards; without the browser tests, which
-# check the pages (make test runs them) and would only run them again on another database.
+# in a database and a Redis db index of its own, dropped and flushed afterwards. Only the tests that touch the
+# database, the cache or the broker: not the browser tests (the pages are the same on either database), nor
+# tests/unit and tests/functions (pure modules, the gateway, the functions); make test runs them all.
 test-production: setup
-	$(PY) -m tests.production.run -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m tests.production.run -m "not browser" --ignore=tests/unit --ignore=tests/functions $(PYTEST_ARGS)
 
 # The gates that run before the suites (make test, .ci/run).
 lint: $(STAMP)
