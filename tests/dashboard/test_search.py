@@ -17,7 +17,7 @@ from tests.approvals.conftest import order_item, private_table  # noqa: F401  (t
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-URL = "/search/"
+URL = "/search"
 ORDER_A = "3f2a9c1e-0000-4000-8000-00000000000a"
 ORDER_B = "7b11d0c4-0000-4000-8000-00000000000b"
 ORDER_C = "7b11e5aa-0000-4000-8000-00000000000c"
@@ -148,7 +148,7 @@ def test_orders_table_down_still_lists_executions(orders, operator_client, monke
     assert response.status_code == 200 and "Orders could not be searched" in body and "contoso-batch" in body
 
 
-def test_slashless_url_and_bounded_queries(orders, operator_client, django_assert_max_num_queries):
+def test_the_slashed_url_redirects_and_queries_are_bounded(orders, operator_client, django_assert_max_num_queries):
     for n in range(30):
         execution(f"bulk-{n}", f"hhhh{n:04d}", order_id=f"{n:08x}-1111-4000-8000-000000000000", customer_name="Bulk")
     with django_assert_max_num_queries(12):
@@ -156,4 +156,5 @@ def test_slashless_url_and_bounded_queries(orders, operator_client, django_asser
     body = response.content.decode()
     assert response.status_code == 200 and len(re.findall(r'href="/executions/\d+/"', body)) == search.GROUP_SIZE
     assert "All matching executions" in body
-    assert operator_client.get("/search", {"q": "x"}).status_code == 301
+    moved = operator_client.get("/search/", {"q": "x"})
+    assert (moved.status_code, moved["Location"]) == (301, "/search?q=x")

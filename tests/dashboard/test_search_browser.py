@@ -90,20 +90,20 @@ def test_search_orders_and_executions_lists(browser_login, live_server, operator
     assert page.url.endswith(f"/approvals/{world[0]}/")
 
     # An ARN fragment opens the execution.
-    page.goto(f"{base}/search/?q=ffff0000")
+    page.goto(f"{base}/search?q=ffff0000")
     assert "/executions/" in page.url and "nightly-report-2026-12-06" in page.content()
 
     # Several results, grouped.
     for name, url in (
-        ("search-several", f"{base}/search/?q=contoso"),
-        ("search-none", f"{base}/search/?q=no-such-thing"),
+        ("search-several", f"{base}/search?q=contoso"),
+        ("search-none", f"{base}/search?q=no-such-thing"),
         ("orders-all", f"{base}/approvals/orders/"),
         ("orders-filtered", f"{base}/approvals/orders/?customer=contoso&amount_min=100"),
         ("executions-list-orders", f"{base}/executions/"),
     ):
         screenshot_both(page, url, screenshot_dir, name)
         _check(page, name)  # at 1440 px (screenshot_both ends there)
-    page.goto(f"{base}/search/?q=contoso")
+    page.goto(f"{base}/search?q=contoso")
     body = page.content()
     assert "Orders" in body and "Executions" in body and "Contoso Pharmaceuticals Europe GmbH" in body
 
@@ -120,7 +120,7 @@ def test_approver_sees_orders_only(browser_login, live_server, approver, world, 
     screenshot_both(page, f"{live_server.url}/approvals/abcd1234/", screenshot_dir, "order-short-id-choice")
     assert "2 orders start with" in page.content() and all(twin in page.content() for twin in twins)
     _check(page, "short id choice")
-    page.goto(f"{live_server.url}/search/?q=contoso")
+    page.goto(f"{live_server.url}/search?q=contoso")
     assert 'id="executions-heading"' not in page.content() and 'id="orders-heading"' in page.content()
-    screenshot_both(page, f"{live_server.url}/search/?q=carol", screenshot_dir, "search-approver")
+    screenshot_both(page, f"{live_server.url}/search?q=carol", screenshot_dir, "search-approver")
     _check(page, "search as approver")
